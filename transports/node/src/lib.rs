@@ -1,0 +1,3 @@
+//! The Chorus node driver and the `chorus` command-line program.
+
+pub mod cli;
