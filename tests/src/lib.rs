@@ -3,6 +3,8 @@
 //! The tests themselves live in `tests/tests/`; this library holds what several of
 //! them need: locating and reading the conformance vectors.
 
+pub mod bip327_reference;
+
 use std::path::PathBuf;
 
 /// Returns the directory holding the conformance vectors.

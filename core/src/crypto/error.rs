@@ -77,4 +77,7 @@ pub enum CryptoError {
     /// The aggregate signature scalar is zero (Lotus cannot encode it).
     #[error("aggregate signature is zero")]
     ZeroSignature,
+    /// The random number generator returned only zero bytes, again and again.
+    #[error("the random number generator returned only zero bytes")]
+    ZeroRandomness,
 }

@@ -1,3 +1,54 @@
 //! The Chorus node driver and the `chorus` command-line program.
+//!
+//! # The `chorus` command line
+//!
+//! `chorus` exposes chorus-core's MuSig2 and election steps to scripts. Every command
+//! prints compact JSON objects, one per line, with the fields in a fixed order, and all
+//! byte strings as lowercase hex (input hex may use either case). `verify` prints the
+//! word `valid` (exit 0) or `invalid` (exit 1). Anything refused — bad hex, a wrong
+//! length, a point off the curve, a secret key that is zero or not below the group order,
+//! an unknown dialect or method, an empty key list, an unknown flag, a missing argument —
+//! prints one line `error: ...` on standard error and exits 2. `--help` and `--version`
+//! print to standard output and exit 0.
+//!
+//! | command | output |
+//! |---|---|
+//! | `chorus keygen [--count N]` | N lines `{"secret":HEX32,"public":HEX33}` |
+//! | `chorus keyagg --dialect D [--no-sort] PUBKEY...` | `{"aggregate_key":HEX33,"xonly_key":HEX32\|null,"sorted_keys":[HEX33...]}` |
+//! | `chorus elect [--method M] [--session-id HEX32] PUBKEY...` | `{"coordinator":HEX33,"sorted_index":N,"input_index":N,"priority":[N...],"proof":HEX32}` |
+//! | `chorus sign --dialect D --message HEX32 (SECRET... \| --generate N)` | `{"aggregate_key":HEX33,"xonly_key":HEX32\|null,"signature":HEX64,"signers":[HEX33...]}` |
+//! | `chorus verify --dialect D --key HEX --message HEX32 --signature HEX64` | `valid` or `invalid` |
+//!
+//! Dialects are `bip340` (BIP327 MuSig2, BIP340 signatures) and `lotus` (lotus-lib's
+//! MuSig2 and Schnorr). Keys are aggregated in sorted order; `--no-sort` keeps the given
+//! order and exists for `bip340` only. `xonly_key` is the key a BIP340 signature verifies
+//! under (null for `lotus`). Election methods are `lexicographic` (the default),
+//! `hash-based`, `first-signer`, `last-signer` and `salted` (which needs `--session-id`);
+//! indices in `sorted_index` and `priority` are positions in the sorted key list,
+//! `input_index` is the coordinator's position in the list as given. `sign` runs both
+//! MuSig2 rounds for all signers in one process with fresh OS randomness, checks every
+//! partial signature and the final signature, and lists the signers sorted. `verify`
+//! takes a 33-byte key in either dialect or a 32-byte x-only key for `bip340`.
+//!
+//! An example session (keys and signatures differ on every run):
+//!
+//! ```text
+//! $ chorus keygen --count 2
+//! {"secret":"5e3a…c1","public":"02b4…9f"}
+//! {"secret":"a07d…3e","public":"03e1…42"}
+//! $ chorus keyagg --dialect bip340 03e1…42 02b4…9f
+//! {"aggregate_key":"0371…0d","xonly_key":"71…0d","sorted_keys":["02b4…9f","03e1…42"]}
+//! $ chorus elect --method hash-based 03e1…42 02b4…9f
+//! {"coordinator":"03e1…42","sorted_index":1,"input_index":0,"priority":[1,0],"proof":"6c…8a"}
+//! $ MSG=$(printf 'pay Bob 1 coin' | sha256sum | cut -d' ' -f1)
+//! $ chorus sign --dialect bip340 --message "$MSG" 5e3a…c1 a07d…3e
+//! {"aggregate_key":"0371…0d","xonly_key":"71…0d","signature":"9b…e4","signers":["02b4…9f","03e1…42"]}
+//! $ chorus verify --dialect bip340 --key 71…0d --message "$MSG" --signature 9b…e4; echo "exit $?"
+//! valid
+//! exit 0
+//! $ chorus verify --dialect lotus --key 71…0d --message "$MSG" --signature 9b…e4; echo "exit $?"
+//! error: a 32-byte x-only --key is not supported in the lotus dialect
+//! exit 2
+//! ```
 
 pub mod cli;
