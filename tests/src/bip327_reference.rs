@@ -92,7 +92,7 @@ impl Scalar {
         } else {
             *bytes
         };
-        Scalar(SecretKey::from_byte_array(reduced).ok())
+        Scalar(SecretKey::from_secret_bytes(reduced).ok())
     }
 
     /// `int(bytes)` when it is below the group order.
@@ -102,7 +102,7 @@ impl Scalar {
 
     /// The 32-byte big-endian encoding.
     pub fn to_bytes(self) -> [u8; 32] {
-        self.0.map_or([0; 32], |key| key.secret_bytes())
+        self.0.map_or([0; 32], |key| key.to_secret_bytes())
     }
 
     /// Whether this is zero.
@@ -722,6 +722,54 @@ pub fn schnorr_verify(msg: &[u8], pubkey: &[u8; 32], sig: &[u8; 64]) -> bool {
     let big_r = Point::base_mul(s).add(Point(Some(p)).mul(e.negate()));
     big_r != Point::INFINITY && big_r.has_even_y() && big_r.xbytes() == r
 }
+
+/// A generator that replays given bytes, to feed NonceGen's `rand'` and `extra_in` through an
+/// API that draws them itself.
+///
+/// It claims `CryptoRng` so the signing API accepts it; it is as predictable as a generator
+/// can be and belongs in tests only.
+#[derive(Debug, Clone)]
+pub struct ReplayRng {
+    bytes: Vec<u8>,
+    position: usize,
+}
+
+impl ReplayRng {
+    /// Replays `bytes` once, in order.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        ReplayRng { bytes, position: 0 }
+    }
+}
+
+impl rand_core::RngCore for ReplayRng {
+    fn next_u32(&mut self) -> u32 {
+        let mut bytes = [0u8; 4];
+        self.fill_bytes(&mut bytes);
+        u32::from_le_bytes(bytes)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let mut bytes = [0u8; 8];
+        self.fill_bytes(&mut bytes);
+        u64::from_le_bytes(bytes)
+    }
+
+    /// # Panics
+    ///
+    /// Panics when asked for more bytes than it was given: a test that draws more than it
+    /// planned is wrong.
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        let end = self.position + dst.len();
+        let source = self
+            .bytes
+            .get(self.position..end)
+            .expect("ReplayRng ran out of bytes");
+        dst.copy_from_slice(source);
+        self.position = end;
+    }
+}
+
+impl rand_core::CryptoRng for ReplayRng {}
 
 #[cfg(test)]
 mod tests {

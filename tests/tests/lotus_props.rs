@@ -53,7 +53,12 @@ fn sign_with(
     let ordered: Vec<Keypair> = ctx
         .signers()
         .iter()
-        .map(|key| *keypairs.iter().find(|pair| pair.public_key() == *key).unwrap())
+        .map(|key| {
+            *keypairs
+                .iter()
+                .find(|pair| pair.public_key() == *key)
+                .unwrap()
+        })
         .collect();
 
     let (secrets, publics): (Vec<_>, Vec<_>) = ordered
@@ -74,9 +79,15 @@ fn sign_with(
         .zip(&publics)
         .enumerate()
         .all(|(index, (partial, public))| session.partial_verify(&ctx, index, partial, public));
-    let tampered_rejected = partials.iter().zip(&publics).enumerate().all(|(index, (partial, public))| {
-        tampered(partial).is_none_or(|bad| !session.partial_verify(&ctx, index, &bad, public))
-    });
+    let tampered_rejected =
+        partials
+            .iter()
+            .zip(&publics)
+            .enumerate()
+            .all(|(index, (partial, public))| {
+                tampered(partial)
+                    .is_none_or(|bad| !session.partial_verify(&ctx, index, &bad, public))
+            });
     let signature = session.aggregate(&ctx, &partials).unwrap();
     Outcome {
         all_partials_verify,
@@ -113,7 +124,9 @@ proptest! {
 #[test]
 fn taproot_none_equals_a_zero_merkle_root() {
     let mut rng = ChaCha20Rng::seed_from_u64(7);
-    let keys: Vec<PublicKey> = (0..3).map(|_| random_keypair(&mut rng).public_key()).collect();
+    let keys: Vec<PublicKey> = (0..3)
+        .map(|_| random_keypair(&mut rng).public_key())
+        .collect();
     let mut with_none = KeyAggContext::new(Dialect::Lotus, &keys).unwrap();
     let mut with_zero = with_none.clone();
     let untweaked = with_none.aggregate_key();

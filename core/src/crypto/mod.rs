@@ -47,6 +47,8 @@ mod context;
 mod dialect;
 mod error;
 pub(crate) mod lotus;
+#[cfg(test)]
+mod misuse_tests;
 mod nonce;
 mod session;
 mod single;

@@ -252,7 +252,9 @@ fn keygen_prints_matching_key_pairs() {
             line,
             format!(r#"{{"secret":"{secret_hex}","public":"{public_hex}"}}"#)
         );
-        let secret = SecretKey::from_slice(&hex::decode(secret_hex).unwrap()).unwrap();
+        let secret =
+            SecretKey::from_secret_bytes(hex::decode(secret_hex).unwrap().try_into().unwrap())
+                .unwrap();
         let public = PublicKey::from_secret_key(&secret);
         assert_eq!(public_hex, hex::encode(public.serialize()));
         secrets.push(secret_hex.to_owned());
@@ -282,7 +284,7 @@ fn keyagg_bip340_agrees_with_libsecp_sorted_and_unsorted() {
         let expected = format!(
             r#"{{"aggregate_key":"{}","xonly_key":"{}","sorted_keys":{}}}"#,
             hex::encode(cache.agg_pk_full().serialize()),
-            hex::encode(cache.agg_pk().serialize()),
+            hex::encode(cache.agg_pk().to_byte_array()),
             quoted_list(order),
         );
         assert_eq!(line, expected, "{flags:?}");
@@ -498,7 +500,9 @@ fn sign_with_given_secrets_lists_their_keys_sorted() {
     let mut expected: Vec<String> = secrets
         .iter()
         .map(|secret| {
-            let secret = SecretKey::from_slice(&hex::decode(secret).unwrap()).unwrap();
+            let secret =
+                SecretKey::from_secret_bytes(hex::decode(secret).unwrap().try_into().unwrap())
+                    .unwrap();
             hex::encode(PublicKey::from_secret_key(&secret).serialize())
         })
         .collect();

@@ -287,11 +287,13 @@ mod tests {
     fn full_signing_verifies_with_and_without_taproot() {
         let message = [7u8; 32];
         let mut group = signers(&[1, 2, 3, 4]);
-        for round in 0..6 {
+        let mut negated_seen = [false; 2];
+        for round in 0..8 {
             if round == 3 {
                 group.agg.tweak_taproot(Some(&[round; 32])).unwrap();
             }
             let (session, publics, partials) = sign_all(&group, &message, round);
+            negated_seen[usize::from(session.nonces_negated())] = true;
             for (index, partial) in partials.iter().enumerate() {
                 assert!(session.partial_verify(&group.agg, index, partial, &publics[index]));
                 let mut tampered = *partial;
@@ -304,6 +306,11 @@ mod tests {
                 "round {round}"
             );
         }
+        assert_eq!(
+            negated_seen,
+            [true, true],
+            "both nonce normalisations exercised"
+        );
     }
 
     #[test]
@@ -359,8 +366,8 @@ mod tests {
             r2: publics[0].r1,
         };
         assert!(!session.partial_verify(&group.agg, 0, &partials[0], &swapped));
-        // A partial signature of zero with a nonce that cancels the key term exactly: the
-        // check must still compare points (here it fails) rather than error out.
+        // Degenerate input (a zero partial, a nonce made of a point and its negation) is just
+        // wrong: the check compares points and answers false instead of erroring out.
         let cancelling = LotusPublicNonce {
             r1: publics[0].r1,
             r2: publics[0].r1.negate(),

@@ -51,7 +51,9 @@ fn sorted(keys: &[PublicKey]) -> Vec<PublicKey> {
 }
 
 fn cases<'a>(file: &'a Value, group: &str) -> &'a Vec<Value> {
-    file[group].as_array().unwrap()
+    let list = file[group].as_array().unwrap();
+    assert!(!list.is_empty(), "no {group} cases");
+    list
 }
 
 #[test]

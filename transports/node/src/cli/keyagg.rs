@@ -52,7 +52,7 @@ pub(crate) fn run(args: &KeyaggArgs, out: &mut dyn Write) -> Result<i32, CliErro
         sorted_keys: context
             .signers()
             .iter()
-            .map(|key| hex::encode(key.to_byte_array()))
+            .map(|key| hex::encode(key.serialize()))
             .collect(),
     };
     write_json_line(out, &line)?;

@@ -29,7 +29,7 @@ pub(crate) fn run(args: &KeygenArgs, out: &mut dyn Write) -> Result<i32, CliErro
     for _ in 0..args.count {
         let secret = random_secret_key(&mut rng);
         let line = KeyPairLine {
-            secret: hex::encode(secret.secret_bytes()),
+            secret: hex::encode(secret.to_secret_bytes()),
             public: hex::encode(PublicKey::from_secret_key(&secret).serialize()),
         };
         write_json_line(out, &line)?;
@@ -43,7 +43,7 @@ pub(crate) fn random_secret_key<R: RngCore + ?Sized>(rng: &mut R) -> SecretKey {
     loop {
         let mut bytes = [0u8; 32];
         rng.fill_bytes(&mut bytes);
-        if let Ok(secret) = SecretKey::from_byte_array(bytes) {
+        if let Ok(secret) = SecretKey::from_secret_bytes(bytes) {
             return secret;
         }
     }

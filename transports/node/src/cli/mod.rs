@@ -125,23 +125,29 @@ fn report_clap_error(error: &clap::Error, out: &mut dyn Write, err: &mut dyn Wri
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             "a subcommand is required (keygen, keyagg, elect, sign, verify); see --help".to_owned()
         }
-        _ => first_line_of(&error.render().to_string()),
+        _ => first_paragraph_of(&error.render().to_string()),
     };
     report_error(&message, err);
     EXIT_BAD_INPUT
 }
 
-/// The first non-empty line of a clap error, without its `error: ` prefix.
-fn first_line_of(rendered: &str) -> String {
-    let line = rendered
+/// The first paragraph of a clap error on one line, without its `error: ` prefix.
+///
+/// The paragraph can span lines: a list of missing arguments follows its heading.
+fn first_paragraph_of(rendered: &str) -> String {
+    let paragraph: Vec<&str> = rendered
         .lines()
         .map(str::trim)
-        .find(|line| !line.is_empty())
-        .unwrap_or("invalid command line");
-    line.strip_prefix("error:")
-        .unwrap_or(line)
-        .trim()
-        .to_owned()
+        .skip_while(|line| line.is_empty())
+        .take_while(|line| !line.is_empty())
+        .collect();
+    let joined = paragraph.join(" ");
+    let message = joined.strip_prefix("error:").unwrap_or(&joined).trim();
+    if message.is_empty() {
+        "invalid command line".to_owned()
+    } else {
+        message.to_owned()
+    }
 }
 
 /// Writes `error: <message>` as exactly one line; a failing standard error is ignored
@@ -215,8 +221,15 @@ mod tests {
     }
 
     #[test]
-    fn first_line_strips_the_prefix() {
-        assert_eq!(first_line_of("error: bad thing\n\nUsage: x\n"), "bad thing");
-        assert_eq!(first_line_of("\n"), "invalid command line");
+    fn first_paragraph_is_one_line_without_the_prefix() {
+        assert_eq!(
+            first_paragraph_of("error: bad thing\n\nUsage: x\n"),
+            "bad thing"
+        );
+        assert_eq!(
+            first_paragraph_of("error: missing:\n  --a <A>\n  --b <B>\n\nUsage: x\n"),
+            "missing: --a <A> --b <B>"
+        );
+        assert_eq!(first_paragraph_of("\n"), "invalid command line");
     }
 }

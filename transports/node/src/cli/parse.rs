@@ -75,7 +75,7 @@ pub(crate) fn public_keys(argument: &str, texts: &[String]) -> Result<Vec<Public
 /// Parses a 32-byte secret key: a scalar in 1..n.
 pub(crate) fn secret_key(argument: &str, text: &str) -> Result<SecretKey, CliError> {
     let bytes = fixed_hex::<32>(argument, text)?;
-    SecretKey::from_byte_array(bytes).map_err(|_| {
+    SecretKey::from_secret_bytes(bytes).map_err(|_| {
         CliError::invalid(
             argument,
             "a secret key must be in 1..n-1 (not zero, below the group order)",
