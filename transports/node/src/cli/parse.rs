@@ -14,12 +14,21 @@ pub(crate) fn fixed_hex<const N: usize>(argument: &str, text: &str) -> Result<[u
         CliError::invalid(
             argument,
             format!(
-                "expected {N} bytes ({} hex digits), got {} bytes",
+                "expected {N} bytes ({} hex digits), got {}",
                 2 * N,
-                bytes.len()
+                byte_count(bytes.len())
             ),
         )
     })
+}
+
+/// "1 byte", "2 bytes".
+pub(crate) fn byte_count(count: usize) -> String {
+    if count == 1 {
+        "1 byte".to_owned()
+    } else {
+        format!("{count} bytes")
+    }
 }
 
 /// Decodes hex (either case) of any even length.
@@ -114,6 +123,7 @@ mod tests {
         assert!(message(fixed_hex::<2>("--x", "abcdef")).contains("got 3 bytes"));
         assert!(message(fixed_hex::<2>("--x", "zzzz")).contains("position 0"));
         assert!(message(fixed_hex::<2>("--x", "")).contains("got 0 bytes"));
+        assert!(message(fixed_hex::<2>("--x", "ab")).contains("got 1 byte"));
     }
 
     #[test]
