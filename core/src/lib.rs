@@ -13,5 +13,8 @@
 
 pub mod crypto;
 pub mod election;
+pub mod time;
+pub mod timer;
+pub mod wire;
 
 pub use secp256k1;

@@ -9,6 +9,7 @@
 use secp256k1::constants::{CURVE_ORDER, FIELD_SIZE};
 use secp256k1::{Parity, PublicKey, Scalar as TweakScalar, SecretKey, XOnlyPublicKey};
 use sha2::{Digest, Sha256};
+use std::ops::{Add, Mul};
 
 /// Why a BIP327 step refused its input, in the vocabulary of the vector files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,26 +111,32 @@ impl Scalar {
         self.0.is_none()
     }
 
-    /// `self + other mod n`.
-    pub fn add(self, other: Scalar) -> Scalar {
+    /// `-self mod n`.
+    pub fn negate(self) -> Scalar {
+        Scalar(self.0.map(SecretKey::negate))
+    }
+}
+
+impl Add for Scalar {
+    type Output = Scalar;
+
+    fn add(self, other: Scalar) -> Scalar {
         match (self.0, other.0) {
             (None, _) => other,
             (_, None) => self,
             (Some(a), Some(b)) => Scalar(a.add_tweak(&TweakScalar::from(b)).ok()),
         }
     }
+}
 
-    /// `self * other mod n`.
-    pub fn mul(self, other: Scalar) -> Scalar {
+impl Mul for Scalar {
+    type Output = Scalar;
+
+    fn mul(self, other: Scalar) -> Scalar {
         match (self.0, other.0) {
             (Some(a), Some(b)) => Scalar(a.mul_tweak(&TweakScalar::from(b)).ok()),
             _ => Scalar::ZERO,
         }
-    }
-
-    /// `-self mod n`.
-    pub fn negate(self) -> Scalar {
-        Scalar(self.0.map(SecretKey::negate))
     }
 }
 
@@ -159,23 +166,6 @@ impl Point {
     /// `scalar * G`.
     pub fn base_mul(scalar: Scalar) -> Point {
         Point(scalar.0.map(|key| PublicKey::from_secret_key(&key)))
-    }
-
-    /// `scalar * self`.
-    pub fn mul(self, scalar: Scalar) -> Point {
-        match (self.0, scalar.0) {
-            (Some(point), Some(key)) => Point(point.mul_tweak(&TweakScalar::from(key)).ok()),
-            _ => Point::INFINITY,
-        }
-    }
-
-    /// `self + other`.
-    pub fn add(self, other: Point) -> Point {
-        match (self.0, other.0) {
-            (None, _) => other,
-            (_, None) => self,
-            (Some(a), Some(b)) => Point(a.combine(&b).ok()),
-        }
     }
 
     /// `-self`.
@@ -218,6 +208,29 @@ impl Point {
         XOnlyPublicKey::from_byte_array(*x)
             .ok()
             .map(|key| key.public_key(Parity::Even))
+    }
+}
+
+impl Mul<Scalar> for Point {
+    type Output = Point;
+
+    fn mul(self, scalar: Scalar) -> Point {
+        match (self.0, scalar.0) {
+            (Some(point), Some(key)) => Point(point.mul_tweak(&TweakScalar::from(key)).ok()),
+            _ => Point::INFINITY,
+        }
+    }
+}
+
+impl Add for Point {
+    type Output = Point;
+
+    fn add(self, other: Point) -> Point {
+        match (self.0, other.0) {
+            (None, _) => other,
+            (_, None) => self,
+            (Some(a), Some(b)) => Point(a.combine(&b).ok()),
+        }
     }
 }
 
@@ -297,7 +310,7 @@ pub fn key_agg(pubkeys: &[Vec<u8>]) -> Result<KeyGenContext, Bip327Error> {
             signer: Some(index),
             contrib: "pubkey",
         })?;
-        q = q.add(Point(Some(point)).mul(key_agg_coeff(pubkeys, pk)));
+        q = q + Point(Some(point)) * key_agg_coeff(pubkeys, pk);
     }
     Ok(KeyGenContext {
         q,
@@ -322,14 +335,14 @@ pub fn apply_tweak(
         Scalar::one()
     };
     let t = Scalar::checked(tweak).ok_or(Bip327Error::Value(TWEAK_OUT_OF_RANGE))?;
-    let q = ctx.q.mul(g).add(Point::base_mul(t));
+    let q = ctx.q * g + Point::base_mul(t);
     if q == Point::INFINITY {
         return Err(Bip327Error::Value(TWEAK_TO_INFINITY));
     }
     Ok(KeyGenContext {
         q,
-        gacc: g.mul(ctx.gacc),
-        tacc: t.add(g.mul(ctx.tacc)),
+        gacc: g * ctx.gacc,
+        tacc: t + g * ctx.tacc,
     })
 }
 
@@ -422,7 +435,7 @@ pub fn nonce_agg(pubnonces: &[Vec<u8>]) -> Result<[u8; 66], Bip327Error> {
                 signer: Some(index),
                 contrib: "pubnonce",
             })?;
-            sum = sum.add(Point(Some(point)));
+            sum = sum + Point(Some(point));
         }
         aggnonce[half * 33..(half + 1) * 33].copy_from_slice(&sum.cbytes_ext());
     }
@@ -475,7 +488,7 @@ pub fn session_values(session: &SessionContext) -> Result<SessionValues, Bip327E
     };
     let r1 = Point::cpoint_ext(session.aggnonce.get(..33).unwrap_or(&[])).ok_or(invalid.clone())?;
     let r2 = Point::cpoint_ext(session.aggnonce.get(33..).unwrap_or(&[])).ok_or(invalid)?;
-    let sum = r1.add(r2.mul(b));
+    let sum = r1 + r2 * b;
     let r = if sum == Point::INFINITY {
         Point::base_mul(Scalar::one())
     } else {
@@ -534,10 +547,8 @@ pub fn sign(
         return Err(Bip327Error::Value(NONCE_KEY_MISMATCH));
     }
     let a = session_key_agg_coeff(session, &pk)?;
-    let d = parity_factor(values.keygen.q)
-        .mul(values.keygen.gacc)
-        .mul(d_);
-    let s = k1.add(values.b.mul(k2)).add(values.e.mul(a).mul(d));
+    let d = parity_factor(values.keygen.q) * values.keygen.gacc * d_;
+    let s = k1 + values.b * k2 + values.e * a * d;
     let psig = s.to_bytes();
     let pubnonce = pubnonce_of(k1_, k2_);
     assert!(
@@ -568,7 +579,7 @@ pub fn partial_sig_verify_internal(
     ) else {
         return Ok(false);
     };
-    let re_s_ = Point(Some(r1)).add(Point(Some(r2)).mul(values.b));
+    let re_s_ = Point(Some(r1)) + Point(Some(r2)) * values.b;
     let re_s = if values.r.has_even_y() {
         re_s_
     } else {
@@ -578,8 +589,8 @@ pub fn partial_sig_verify_internal(
         return Ok(false);
     };
     let a = session_key_agg_coeff(session, pk)?;
-    let g_ = parity_factor(values.keygen.q).mul(values.keygen.gacc);
-    Ok(Point::base_mul(s) == re_s.add(Point(Some(p)).mul(values.e.mul(a).mul(g_))))
+    let g_ = parity_factor(values.keygen.q) * values.keygen.gacc;
+    Ok(Point::base_mul(s) == re_s + Point(Some(p)) * (values.e * a * g_))
 }
 
 /// BIP327 PartialSigVerify: aggregates the nonces, then checks signer `i`.
@@ -619,10 +630,10 @@ pub fn partial_sig_agg(
             signer: Some(index),
             contrib: "psig",
         })?;
-        s = s.add(s_i);
+        s = s + s_i;
     }
     let g = parity_factor(values.keygen.q);
-    s = s.add(values.e.mul(g).mul(values.keygen.tacc));
+    s = s + values.e * g * values.keygen.tacc;
     let mut signature = [0u8; 64];
     signature[..32].copy_from_slice(&values.r.xbytes());
     signature[32..].copy_from_slice(&s.to_bytes());
@@ -701,7 +712,7 @@ pub fn schnorr_sign(msg: &[u8], seckey: &[u8; 32], aux_rand: &[u8; 32]) -> Optio
     ));
     let mut signature = [0u8; 64];
     signature[..32].copy_from_slice(&r.xbytes());
-    signature[32..].copy_from_slice(&k.add(e.mul(d)).to_bytes());
+    signature[32..].copy_from_slice(&(k + e * d).to_bytes());
     Some(signature)
 }
 
@@ -719,7 +730,7 @@ pub fn schnorr_verify(msg: &[u8], pubkey: &[u8; 32], sig: &[u8; 64]) -> bool {
         return false;
     }
     let e = Scalar::reduce(&tagged_hash("BIP0340/challenge", &[&r, pubkey, msg]));
-    let big_r = Point::base_mul(s).add(Point(Some(p)).mul(e.negate()));
+    let big_r = Point::base_mul(s) + Point(Some(p)) * e.negate();
     big_r != Point::INFINITY && big_r.has_even_y() && big_r.xbytes() == r
 }
 
@@ -778,23 +789,23 @@ mod tests {
     #[test]
     fn scalar_arithmetic_wraps_at_the_group_order() {
         let minus_one = Scalar::one().negate();
-        assert!(minus_one.add(Scalar::one()).is_zero());
-        assert_eq!(minus_one.mul(minus_one), Scalar::one());
+        assert!((minus_one + Scalar::one()).is_zero());
+        assert_eq!(minus_one * minus_one, Scalar::one());
         assert_eq!(Scalar::reduce(&CURVE_ORDER), Scalar::ZERO);
         assert_eq!(Scalar::checked(&CURVE_ORDER), None);
         let mut order_plus_two = CURVE_ORDER;
         order_plus_two[31] += 2;
         assert_eq!(
             Scalar::reduce(&order_plus_two),
-            Scalar::one().add(Scalar::one())
+            Scalar::one() + Scalar::one()
         );
     }
 
     #[test]
     fn points_handle_infinity_and_doubling() {
         let g = Point::base_mul(Scalar::one());
-        assert_eq!(g.add(g.negate()), Point::INFINITY);
-        assert_eq!(g.add(g), Point::base_mul(Scalar::one().add(Scalar::one())));
+        assert_eq!(g + g.negate(), Point::INFINITY);
+        assert_eq!(g + g, Point::base_mul(Scalar::one() + Scalar::one()));
         assert_eq!(Point::cpoint_ext(&[0; 33]), Some(Point::INFINITY));
         assert_eq!(Point::cpoint(&[0; 33]), None);
     }
