@@ -6,7 +6,13 @@
 //! not 32 bytes, and inputs that the Rust types cannot even represent. Nothing here is fast or
 //! constant-time; it is a test oracle, never a signer.
 
-use secp256k1::constants::{CURVE_ORDER, FIELD_SIZE};
+mod bip340;
+mod replay;
+
+pub use bip340::{schnorr_sign, schnorr_verify};
+pub use replay::ReplayRng;
+
+use secp256k1::constants::CURVE_ORDER;
 use secp256k1::{Parity, PublicKey, Scalar as TweakScalar, SecretKey, XOnlyPublicKey};
 use sha2::{Digest, Sha256};
 use std::ops::{Add, Mul};
@@ -246,7 +252,7 @@ pub fn tagged_hash(tag: &str, parts: &[&[u8]]) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-fn xor(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
+pub(crate) fn xor(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
     let mut out = [0u8; 32];
     for (i, byte) in out.iter_mut().enumerate() {
         *byte = a[i] ^ b[i];
@@ -693,94 +699,6 @@ pub fn deterministic_sign(
     };
     Ok((pubnonce, sign(&secnonce, sk, &session)?))
 }
-
-/// BIP340 signing of a message of any length; `None` for a secret key out of range.
-pub fn schnorr_sign(msg: &[u8], seckey: &[u8; 32], aux_rand: &[u8; 32]) -> Option<[u8; 64]> {
-    let d0 = Scalar::checked(seckey).filter(|d| !d.is_zero())?;
-    let p = Point::base_mul(d0);
-    let d = if p.has_even_y() { d0 } else { d0.negate() };
-    let t = xor(&d.to_bytes(), &tagged_hash("BIP0340/aux", &[aux_rand]));
-    let k0 = Scalar::reduce(&tagged_hash("BIP0340/nonce", &[&t, &p.xbytes(), msg]));
-    if k0.is_zero() {
-        return None;
-    }
-    let r = Point::base_mul(k0);
-    let k = if r.has_even_y() { k0 } else { k0.negate() };
-    let e = Scalar::reduce(&tagged_hash(
-        "BIP0340/challenge",
-        &[&r.xbytes(), &p.xbytes(), msg],
-    ));
-    let mut signature = [0u8; 64];
-    signature[..32].copy_from_slice(&r.xbytes());
-    signature[32..].copy_from_slice(&(k + e * d).to_bytes());
-    Some(signature)
-}
-
-/// BIP340 verification of a message of any length under a 32-byte x-only key.
-pub fn schnorr_verify(msg: &[u8], pubkey: &[u8; 32], sig: &[u8; 64]) -> bool {
-    let Some(p) = Point::lift_x(pubkey) else {
-        return false;
-    };
-    let r: [u8; 32] = sig[..32].try_into().unwrap_or([0xff; 32]);
-    let s_bytes: [u8; 32] = sig[32..].try_into().unwrap_or([0xff; 32]);
-    let Some(s) = Scalar::checked(&s_bytes) else {
-        return false;
-    };
-    if r >= FIELD_SIZE {
-        return false;
-    }
-    let e = Scalar::reduce(&tagged_hash("BIP0340/challenge", &[&r, pubkey, msg]));
-    let big_r = Point::base_mul(s) + Point(Some(p)) * e.negate();
-    big_r != Point::INFINITY && big_r.has_even_y() && big_r.xbytes() == r
-}
-
-/// A generator that replays given bytes, to feed NonceGen's `rand'` and `extra_in` through an
-/// API that draws them itself.
-///
-/// It claims `CryptoRng` so the signing API accepts it; it is as predictable as a generator
-/// can be and belongs in tests only.
-#[derive(Debug, Clone)]
-pub struct ReplayRng {
-    bytes: Vec<u8>,
-    position: usize,
-}
-
-impl ReplayRng {
-    /// Replays `bytes` once, in order.
-    pub fn new(bytes: Vec<u8>) -> Self {
-        ReplayRng { bytes, position: 0 }
-    }
-}
-
-impl rand_core::RngCore for ReplayRng {
-    fn next_u32(&mut self) -> u32 {
-        let mut bytes = [0u8; 4];
-        self.fill_bytes(&mut bytes);
-        u32::from_le_bytes(bytes)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut bytes = [0u8; 8];
-        self.fill_bytes(&mut bytes);
-        u64::from_le_bytes(bytes)
-    }
-
-    /// # Panics
-    ///
-    /// Panics when asked for more bytes than it was given: a test that draws more than it
-    /// planned is wrong.
-    fn fill_bytes(&mut self, dst: &mut [u8]) {
-        let end = self.position + dst.len();
-        let source = self
-            .bytes
-            .get(self.position..end)
-            .expect("ReplayRng ran out of bytes");
-        dst.copy_from_slice(source);
-        self.position = end;
-    }
-}
-
-impl rand_core::CryptoRng for ReplayRng {}
 
 #[cfg(test)]
 mod tests {

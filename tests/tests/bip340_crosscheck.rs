@@ -99,61 +99,95 @@ fn crate_nonce(
     )
 }
 
-fn cross_check(seed: u64, n: usize, steps: &[TweakStep], ours_mask: &[bool], message: [u8; 32]) {
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let keypairs: Vec<Keypair> = (0..n).map(|_| random_keypair(&mut rng)).collect();
+/// Both key aggregations over `n` random keys with `steps` applied, and the signers in
+/// signer order.
+fn contexts(
+    rng: &mut ChaCha20Rng,
+    n: usize,
+    steps: &[TweakStep],
+) -> (KeyAggContext, musig::KeyAggCache, Vec<Keypair>) {
+    let keypairs: Vec<Keypair> = (0..n).map(|_| random_keypair(rng)).collect();
     let keys: Vec<PublicKey> = keypairs.iter().map(Keypair::public_key).collect();
     let mut ctx = KeyAggContext::new(Dialect::Bip340, &keys).unwrap();
     let mut sorted: Vec<&PublicKey> = keys.iter().collect();
     secp256k1::sort_pubkeys(&mut sorted);
-    assert_eq!(
-        ctx.signers(),
-        sorted.iter().map(|k| **k).collect::<Vec<_>>().as_slice()
-    );
+    let sorted_keys: Vec<PublicKey> = sorted.iter().map(|key| **key).collect();
+    assert_eq!(ctx.signers(), sorted_keys.as_slice());
     let mut cache = musig::KeyAggCache::new(&sorted);
     for step in steps {
         tweak_both(&mut ctx, &mut cache, step);
         assert_eq!(ctx.xonly_key(), Some(cache.agg_pk()));
         assert_eq!(ctx.aggregate_key(), cache.agg_pk_full());
     }
-    let signers: Vec<Keypair> = ctx
-        .signers()
+    let signers = sorted_keys
         .iter()
         .map(|key| *keypairs.iter().find(|kp| kp.public_key() == *key).unwrap())
         .collect();
+    (ctx, cache, signers)
+}
 
-    let mut secrets = Vec::with_capacity(n);
-    let mut ours_public = Vec::with_capacity(n);
-    let mut crate_public = Vec::with_capacity(n);
-    for (index, keypair) in signers.iter().enumerate() {
-        if ours_mask[index] {
-            let (secret, public) = generate_nonce(&ctx, keypair, &message, &mut rng).unwrap();
-            crate_public.push(musig::PublicNonce::from_byte_array(&public.to_bytes()).unwrap());
-            ours_public.push(public);
-            secrets.push(Secret::Ours(secret));
+/// Round one: each signer's secret nonce on its side, and every public nonce in both forms.
+struct NonceRound {
+    secrets: Vec<Secret>,
+    ours: Vec<PublicNonce>,
+    theirs: Vec<musig::PublicNonce>,
+}
+
+fn nonce_round(
+    ctx: &KeyAggContext,
+    cache: &musig::KeyAggCache,
+    signers: &[Keypair],
+    ours_mask: &[bool],
+    message: &[u8; 32],
+    rng: &mut ChaCha20Rng,
+) -> NonceRound {
+    let mut round = NonceRound {
+        secrets: vec![],
+        ours: vec![],
+        theirs: vec![],
+    };
+    for (keypair, ours) in signers.iter().zip(ours_mask) {
+        if *ours {
+            let (secret, public) = generate_nonce(ctx, keypair, message, rng).unwrap();
+            round
+                .theirs
+                .push(musig::PublicNonce::from_byte_array(&public.to_bytes()).unwrap());
+            round.ours.push(public);
+            round.secrets.push(Secret::Ours(secret));
         } else {
-            let (secret, public) = crate_nonce(&cache, keypair, &message, &mut rng);
-            ours_public
+            let (secret, public) = crate_nonce(cache, keypair, message, rng);
+            round
+                .ours
                 .push(PublicNonce::from_bytes(Dialect::Bip340, &public.serialize()).unwrap());
-            crate_public.push(public);
-            secrets.push(Secret::Crate(secret));
+            round.theirs.push(public);
+            round.secrets.push(Secret::Crate(secret));
         }
     }
-    let aggregate = aggregate_nonces(Dialect::Bip340, &ours_public).unwrap();
-    let crate_aggregate = musig::AggregatedNonce::new(&crate_public.iter().collect::<Vec<_>>());
+    round
+}
+
+fn cross_check(seed: u64, n: usize, steps: &[TweakStep], ours_mask: &[bool], message: [u8; 32]) {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let (ctx, cache, signers) = contexts(&mut rng, n, steps);
+    let NonceRound {
+        secrets,
+        ours,
+        theirs,
+    } = nonce_round(&ctx, &cache, &signers, ours_mask, &message, &mut rng);
+    let aggregate = aggregate_nonces(Dialect::Bip340, &ours).unwrap();
+    let crate_aggregate = musig::AggregatedNonce::new(&theirs.iter().collect::<Vec<_>>());
     assert_eq!(aggregate.to_bytes(), crate_aggregate.serialize());
     let session = SigningSession::new(&ctx, &aggregate, &message).unwrap();
     let crate_session = musig::Session::new(&cache, crate_aggregate, &message);
 
     let partials: Vec<PartialSignature> = secrets
         .into_iter()
+        .zip(&signers)
         .enumerate()
-        .map(|(index, secret)| match secret {
-            Secret::Ours(secret) => session
-                .partial_sign(&ctx, index, secret, &signers[index])
-                .unwrap(),
+        .map(|(index, (secret, keypair))| match secret {
+            Secret::Ours(secret) => session.partial_sign(&ctx, index, secret, keypair).unwrap(),
             Secret::Crate(secret) => {
-                let partial = crate_session.partial_sign(secret, &signers[index], &cache);
+                let partial = crate_session.partial_sign(secret, keypair, &cache);
                 PartialSignature::from_bytes(&partial.serialize()).unwrap()
             }
         })
@@ -163,16 +197,12 @@ fn cross_check(seed: u64, n: usize, steps: &[TweakStep], ours_mask: &[bool], mes
         .map(|p| musig::PartialSignature::from_byte_array(&p.to_bytes()).unwrap())
         .collect();
     for index in 0..n {
-        assert!(session.partial_verify(&ctx, index, &partials[index], &ours_public[index]));
-        assert!(crate_session.partial_verify(
-            &cache,
-            &crate_partials[index],
-            &crate_public[index],
-            signers[index].public_key()
-        ));
+        assert!(session.partial_verify(&ctx, index, &partials[index], &ours[index]));
+        let key = signers[index].public_key();
+        assert!(crate_session.partial_verify(&cache, &crate_partials[index], &theirs[index], key));
         if n > 1 {
             let other = (index + 1) % n;
-            assert!(!session.partial_verify(&ctx, other, &partials[index], &ours_public[other]));
+            assert!(!session.partial_verify(&ctx, other, &partials[index], &ours[other]));
         }
     }
     let signature = session.aggregate(&ctx, &partials).unwrap();

@@ -1,4 +1,4 @@
-//! BIP340-dialect helpers the `musig` module of the `secp256k1` crate leaves to its caller.
+//! BIP340-dialect pieces the `musig` module of the `secp256k1` crate leaves to its caller.
 
 use secp256k1::{Scalar, XOnlyPublicKey};
 use sha2::{Digest, Sha256};

@@ -206,7 +206,8 @@ impl SigningSession {
                 signers: ctx.signers().len(),
             })?;
         let public_key = keypair.public_key();
-        if public_key != *signer {
+        // Stored keys are normalised, so comparing the stored form is exact.
+        if !public_key.eq_fast_unstable(signer) {
             return Err(CryptoError::KeyMismatch);
         }
         match (&self.state, ctx.state(), secret_nonce.inner) {
@@ -222,7 +223,7 @@ impl SigningSession {
                 },
             ) => {
                 // libsecp256k1 aborts on a nonce made for another key: refuse it here.
-                if nonce_key != public_key || cache.agg_pk() != *aggregate_key {
+                if !nonce_key.eq_fast_unstable(&public_key) || !same_key(cache, aggregate_key) {
                     return Err(CryptoError::KeyMismatch);
                 }
                 Ok(PartialSignature(
@@ -269,7 +270,7 @@ impl SigningSession {
                 AggregationState::Bip340(cache),
                 PublicNonceInner::Bip340(nonce),
             ) => {
-                cache.agg_pk() == *aggregate_key
+                same_key(cache, aggregate_key)
                     && partial.to_musig().is_ok_and(|partial| {
                         session.partial_verify(cache, &partial, nonce, *signer)
                     })
@@ -313,23 +314,10 @@ impl SigningSession {
                 },
                 AggregationState::Bip340(cache),
             ) => {
-                if cache.agg_pk() != *aggregate_key {
+                if !same_key(cache, aggregate_key) {
                     return Err(CryptoError::KeyMismatch);
                 }
-                let parsed = partials
-                    .iter()
-                    .map(|partial| partial.to_musig())
-                    .collect::<Result<Vec<musig::PartialSignature>, CryptoError>>()?;
-                let refs: Vec<&musig::PartialSignature> = parsed.iter().collect();
-                if refs.is_empty() {
-                    return Err(CryptoError::WrongPartialSignatureCount { expected, got: 0 });
-                }
-                Ok(Signature(
-                    *session
-                        .partial_sig_agg(&refs)
-                        .assume_valid()
-                        .as_byte_array(),
-                ))
+                sum_bip340(session, partials).map(Signature)
             }
             (SessionState::Lotus(session), AggregationState::Lotus(agg)) => {
                 let scalars: Vec<[u8; 32]> = partials.iter().map(|partial| partial.0).collect();
@@ -366,6 +354,37 @@ impl SigningSession {
             SessionState::Bip340 { .. } => None,
         }
     }
+}
+
+/// libsecp256k1's signature aggregation over our partial signatures.
+fn sum_bip340(
+    session: &musig::Session,
+    partials: &[PartialSignature],
+) -> Result<[u8; 64], CryptoError> {
+    let parsed = partials
+        .iter()
+        .map(|partial| partial.to_musig())
+        .collect::<Result<Vec<musig::PartialSignature>, CryptoError>>()?;
+    let refs: Vec<&musig::PartialSignature> = parsed.iter().collect();
+    if refs.is_empty() {
+        // libsecp256k1's aggregation panics on an empty list.
+        return Err(CryptoError::WrongPartialSignatureCount {
+            expected: 1,
+            got: 0,
+        });
+    }
+    Ok(*session
+        .partial_sig_agg(&refs)
+        .assume_valid()
+        .as_byte_array())
+}
+
+/// Whether the cache's aggregate key is `key`.
+///
+/// libsecp256k1 stores keys normalised, so comparing the stored form is exact within one
+/// process, and spares the two serialisations `==` costs on every aggregation.
+fn same_key(cache: &musig::KeyAggCache, key: &XOnlyPublicKey) -> bool {
+    cache.agg_pk().eq_fast_unstable(key)
 }
 
 impl fmt::Debug for SigningSession {
