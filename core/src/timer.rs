@@ -47,6 +47,14 @@ pub enum TimerKind {
         /// Which coordinator in the priority list (0 = the elected one).
         attempt: u32,
     },
+    /// The aggregator of round-1 `attempt` (aggregator topology) had its time to return the
+    /// final signature and did not: restart round 1 with fresh nonces under the next one.
+    AggregatorTimeout {
+        /// The session.
+        session: SessionId,
+        /// Which aggregator in the priority list (0 = the elected one).
+        attempt: u32,
+    },
     /// The periodic sweep of expired requests, adverts and sessions (default every 60 s).
     Cleanup,
 }
@@ -65,7 +73,8 @@ impl TimerKind {
         match self {
             TimerKind::SessionExpiry { session }
             | TimerKind::StuckSessionCheck { session }
-            | TimerKind::BroadcastTimeout { session, .. } => Some(session),
+            | TimerKind::BroadcastTimeout { session, .. }
+            | TimerKind::AggregatorTimeout { session, .. } => Some(session),
             TimerKind::Cleanup => None,
         }
     }
@@ -427,6 +436,8 @@ mod tests {
                 .prop_map(|session| TimerKind::StuckSessionCheck { session }),
             (session.clone(), 0u32..3)
                 .prop_map(|(session, attempt)| TimerKind::BroadcastTimeout { session, attempt }),
+            (session.clone(), 0u32..3)
+                .prop_map(|(session, attempt)| TimerKind::AggregatorTimeout { session, attempt }),
             Just(TimerKind::Cleanup),
         ]
     }
