@@ -25,7 +25,10 @@ fn committed_copy_matches_shared_vectors_when_present() {
     let committed = root.join("vectors");
     let shared = root.join("..").join("..").join("shared").join("vectors");
     let committed_files = files_under(&committed);
-    assert!(committed_files.len() >= 12, "vector copy is incomplete: {committed_files:?}");
+    assert!(
+        committed_files.len() >= 12,
+        "vector copy is incomplete: {committed_files:?}"
+    );
     if !shared.is_dir() {
         println!("no shared vector directory next to the checkout; the committed copy is used");
         return;
@@ -36,5 +39,8 @@ fn committed_copy_matches_shared_vectors_when_present() {
         let b = std::fs::read(shared.join(file)).expect("shared file");
         assert!(a == b, "{} differs from the shared copy", file.display());
     }
-    println!("tests/vectors: {} files identical to the shared vectors", committed_files.len());
+    println!(
+        "tests/vectors: {} files identical to the shared vectors",
+        committed_files.len()
+    );
 }
