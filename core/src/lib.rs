@@ -6,15 +6,18 @@
 //! - [`crypto`]: MuSig2 in two Schnorr dialects, [`crypto::Dialect::Bip340`] (BIP327 /
 //!   BIP340, through libsecp256k1's audited `musig` module) and
 //!   [`crypto::Dialect::Lotus`] (lotus-lib compatible), behind one API;
-//! - [`election`]: deterministic coordinator election and failover order.
-//!
-//! The session engine (`Node`, signed wire messages, rounds, blame, failover timers)
-//! and discovery build on these.
+//! - [`election`]: deterministic coordinator election and failover order;
+//! - [`wire`]: signed envelopes and their codec;
+//! - [`node`]: the session engine, [`Node`], which runs the rounds, blame, election and
+//!   failover as `input -> (state, outputs)` transitions (its documentation shows the
+//!   drive loop).
 
 pub mod crypto;
 pub mod election;
+pub mod node;
 pub mod time;
 pub mod timer;
 pub mod wire;
 
+pub use node::Node;
 pub use secp256k1;

@@ -1,0 +1,153 @@
+//! What a node is configured with, and what a caller asks for when it creates a session.
+
+use core::time::Duration;
+
+use crate::crypto::{Dialect, PublicKey};
+use crate::election::ElectionMethod;
+use crate::wire::SessionOptions;
+
+/// Limits and timeouts of a [`Node`](super::Node), with the defaults of SPEC §7.
+///
+/// Every collection the node keeps is bounded by one of these numbers, so no peer can make
+/// it grow without limit.
+///
+/// ```
+/// use chorus_core::node::Config;
+/// use std::time::Duration;
+///
+/// let config = Config::default();
+/// assert_eq!(config.session_timeout, Duration::from_secs(2 * 60 * 60));
+/// assert_eq!(config.stuck_timeout, Duration::from_secs(10 * 60));
+/// assert_eq!(config.max_clock_skew, Duration::from_secs(5 * 60));
+/// assert_eq!(config.max_sequence_gap, 100);
+///
+/// let small = Config { max_sessions: 4, ..Config::default() };
+/// assert_eq!(small.max_sessions, 4);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// How long a session may live before it expires (default 2 h).
+    pub session_timeout: Duration,
+    /// How long a session may go without progress before it is aborted as stuck
+    /// (default 10 min).
+    pub stuck_timeout: Duration,
+    /// How long an expired session is kept (so late messages get
+    /// [`Rejection::SessionClosed`](super::Rejection::SessionClosed)) before it is forgotten
+    /// (default 10 min).
+    pub expired_retention: Duration,
+    /// The largest difference between a message's timestamp and the node's time
+    /// (default 5 min).
+    pub max_clock_skew: Duration,
+    /// How far a sender's sequence number may jump ahead of the highest one seen from it
+    /// (default 100).
+    pub max_sequence_gap: u64,
+    /// The most sessions the node keeps at once, finished ones included (default 1,000).
+    pub max_sessions: usize,
+    /// How many early messages (for a later round or attempt) the node holds per sender and
+    /// session until their round comes (default 8).
+    pub max_held_per_sender: usize,
+    /// Inputs are refused while this many transmits or events wait to be polled
+    /// (default 100,000); one input may still queue a full fan-out on top.
+    pub max_queued_outputs: usize,
+    /// How many public nonces the node remembers to make sure it never sends one twice
+    /// (default 65,536).
+    pub nonce_memory: usize,
+    /// How many peers the node keeps rejection counters for (default 4,096); past that the
+    /// peer with the fewest rejections is forgotten.
+    pub max_tracked_peers: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            session_timeout: Duration::from_secs(2 * 60 * 60),
+            stuck_timeout: Duration::from_secs(10 * 60),
+            expired_retention: Duration::from_secs(10 * 60),
+            max_clock_skew: Duration::from_secs(5 * 60),
+            max_sequence_gap: 100,
+            max_sessions: 1_000,
+            max_held_per_sender: 8,
+            max_queued_outputs: 100_000,
+            nonce_memory: 65_536,
+            max_tracked_peers: 4_096,
+        }
+    }
+}
+
+/// Whether a session moves from round to round on its own.
+///
+/// ```
+/// use chorus_core::node::Progress;
+///
+/// assert_eq!(Progress::default(), Progress::Automatic);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Progress {
+    /// The node shares its nonce as soon as the session is ready and signs as soon as every
+    /// nonce is in.
+    #[default]
+    Automatic,
+    /// The application calls [`Node::start_round1`](super::Node::start_round1) and
+    /// [`Node::start_round2`](super::Node::start_round2) itself, after the
+    /// [`Event::SessionReady`](super::Event::SessionReady) and
+    /// [`Event::NoncesComplete`](super::Event::NoncesComplete) events.
+    Manual,
+}
+
+/// What the creator of a session asks for.
+///
+/// `signers` may be in any order (the session sorts them: one index space) and must list
+/// the creating node's own key.
+///
+/// ```
+/// use chorus_core::crypto::{Dialect, Keypair, SecretKey};
+/// use chorus_core::election::ElectionMethod;
+/// use chorus_core::node::{Progress, SessionSpec};
+/// use chorus_core::wire::{SessionOptions, Topology};
+///
+/// let key = |byte| Keypair::from_secret_key(&SecretKey::from_secret_bytes([byte; 32]).unwrap()).public_key();
+/// let spec = SessionSpec {
+///     options: SessionOptions { topology: Topology::Aggregator, ..SessionOptions::default() },
+///     ..SessionSpec::new(vec![key(1), key(2)], [7; 32], Dialect::Lotus)
+/// };
+/// assert_eq!(spec.election, ElectionMethod::Lexicographic);
+/// assert_eq!(spec.progress, Progress::Automatic);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSpec {
+    /// Every signer's key, the creator's included, in any order.
+    pub signers: Vec<PublicKey>,
+    /// The 32-byte message to sign.
+    pub message: [u8; 32],
+    /// The Schnorr dialect of the final signature.
+    pub dialect: Dialect,
+    /// How the coordinator is elected.
+    pub election: ElectionMethod,
+    /// Nonce commitments, topology and broadcast timeout (announced to every signer).
+    pub options: SessionOptions,
+    /// Whether this node moves through the rounds on its own (a local choice, not announced).
+    pub progress: Progress,
+}
+
+impl SessionSpec {
+    /// A spec with the default election method, options and automatic progress.
+    ///
+    /// ```
+    /// use chorus_core::crypto::{Dialect, Keypair, SecretKey};
+    /// use chorus_core::node::SessionSpec;
+    ///
+    /// let key = Keypair::from_secret_key(&SecretKey::from_secret_bytes([1; 32]).unwrap()).public_key();
+    /// let spec = SessionSpec::new(vec![key], [0; 32], Dialect::Bip340);
+    /// assert_eq!(spec.signers.len(), 1);
+    /// ```
+    pub fn new(signers: Vec<PublicKey>, message: [u8; 32], dialect: Dialect) -> Self {
+        SessionSpec {
+            signers,
+            message,
+            dialect,
+            election: ElectionMethod::default(),
+            options: SessionOptions::default(),
+            progress: Progress::default(),
+        }
+    }
+}
