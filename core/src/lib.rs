@@ -8,13 +8,18 @@
 //!   [`crypto::Dialect::Lotus`] (lotus-lib compatible), behind one API;
 //! - [`election`]: deterministic coordinator election and failover order;
 //! - [`wire`]: signed envelopes and their codec;
+//! - [`discovery`]: signer advertisements, signing requests and joins, from which every
+//!   participant derives the same session;
+//! - [`security`]: per-peer rate limits, quotas, blacklist, graylist and reputation;
 //! - [`node`]: the session engine, [`Node`], which runs the rounds, blame, election and
 //!   failover as `input -> (state, outputs)` transitions (its documentation shows the
 //!   drive loop).
 
 pub mod crypto;
+pub mod discovery;
 pub mod election;
 pub mod node;
+pub mod security;
 pub mod time;
 pub mod timer;
 pub mod wire;

@@ -338,6 +338,10 @@ fn state_rows() -> Vec<(&'static str, Fixture)> {
             "announcement that does not list the receiver",
             not_a_signer_row(),
         ),
+        (
+            "announcement with a zero broadcast timeout",
+            zero_timeout_row(),
+        ),
     ]
 }
 
@@ -457,6 +461,36 @@ fn not_a_signer_row() -> Fixture {
     );
     row.session = session;
     row
+}
+
+/// Node 1 announces a new session to node 0 whose broadcast timeout is 0: every failover
+/// attempt would expire at once.
+fn zero_timeout_row() -> Fixture {
+    let (cluster, session) = ready(38, true);
+    let mut announce = SessionAnnounce::new(
+        &cluster.public_keys(),
+        [1; 32],
+        Dialect::Bip340,
+        ElectionMethod::Lexicographic,
+        SessionOptions::default(),
+    )
+    .unwrap();
+    announce.options.broadcast_timeout_ms = 0;
+    let fresh = SessionId([0x78; 32]);
+    let bytes = sealed(
+        &cluster,
+        1,
+        envelope(&cluster, fresh, 1, 1, Payload::SessionAnnounce(announce)),
+    );
+    fixture(
+        (cluster, session),
+        bytes,
+        Rejection::Decode(DecodeError::BroadcastTimeout {
+            min: MIN_BROADCAST_TIMEOUT_MS,
+            max: MAX_BROADCAST_TIMEOUT_MS,
+            got: 0,
+        }),
+    )
 }
 
 /// A session where node 1 joined and node 2 did not: the creator still collects joins.

@@ -4,7 +4,10 @@ use core::time::Duration;
 
 use crate::crypto::{Dialect, PublicKey};
 use crate::election::ElectionMethod;
+use crate::security::SecurityLimits;
 use crate::wire::SessionOptions;
+
+use super::event::PeerId;
 
 /// Limits and timeouts of a [`Node`](super::Node), with the defaults of SPEC §7.
 ///
@@ -55,6 +58,71 @@ pub struct Config {
     /// How many peers the node keeps rejection counters for (default 4,096); past that the
     /// peer with the fewest rejections is forgotten.
     pub max_tracked_peers: usize,
+    /// How many signer groups' key aggregations the node keeps, so a group that signs again
+    /// skips aggregating its keys (default 16; 0 turns the cache off).
+    pub key_aggregation_cache: usize,
+    /// Discovery's limits: advertisement rate, keys per peer, blacklist and graylist,
+    /// pending-request and directory caps (SPEC §7 defaults).
+    pub discovery: SecurityLimits,
+    /// The transport's name for this node, which its advertisements and join proofs carry;
+    /// `None` (the default) means [`PeerId::from_key`] of the node's key, as transports that
+    /// address peers by their signing key (the in-memory one) name it.
+    pub peer_id: Option<PeerId>,
+    /// A deliberate bug for the simulator's own tests; `None` by default. Exists only with
+    /// the test-only `planted-faults` feature.
+    #[cfg(feature = "planted-faults")]
+    pub planted_fault: Option<PlantedFault>,
+    /// Envelope signatures go unchecked, so that a fuzzer's mutated messages reach deep
+    /// states; `false` by default. The field exists only in cargo-fuzz builds
+    /// (`--cfg fuzzing`), so no normal build can turn it on.
+    #[cfg(fuzzing)]
+    pub fuzzing_skip_envelope_signatures: bool,
+}
+
+/// A deliberate bug a test switches on in one node, to prove that the simulator's
+/// invariants catch real bugs.
+///
+/// Test-only: it exists only with the `planted-faults` feature, which only the simulator's
+/// tests enable (as a dev-dependency feature, so no normal build has it). Never enable it
+/// in a signer.
+///
+/// ```
+/// use chorus_core::node::{Config, PlantedFault};
+///
+/// let config = Config { planted_fault: Some(PlantedFault::RepeatNonce), ..Config::default() };
+/// assert_ne!(config, Config::default());
+/// ```
+#[cfg(feature = "planted-faults")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum PlantedFault {
+    /// Every nonce is drawn from one fixed seed and the nonce tracker is skipped: the same
+    /// key, aggregate key and message give the same nonce again (lotus-lib's deterministic
+    /// nonces).
+    RepeatNonce,
+    /// Envelopes are accepted without checking their signature.
+    SkipEnvelopeSignature,
+}
+
+impl Config {
+    /// Whether the test-only planted bug `fault` is switched on (never, without the
+    /// `planted-faults` feature).
+    #[cfg(feature = "planted-faults")]
+    pub(crate) fn planted(&self, fault: PlantedFault) -> bool {
+        self.planted_fault == Some(fault)
+    }
+
+    /// Whether envelope signatures go unchecked (only ever in a cargo-fuzz build).
+    #[cfg(fuzzing)]
+    pub(crate) fn skips_envelope_signatures(&self) -> bool {
+        self.fuzzing_skip_envelope_signatures
+    }
+
+    /// Whether envelope signatures go unchecked: never, outside a cargo-fuzz build.
+    #[cfg(not(fuzzing))]
+    pub(crate) fn skips_envelope_signatures(&self) -> bool {
+        false
+    }
 }
 
 impl Default for Config {
@@ -70,6 +138,13 @@ impl Default for Config {
             max_queued_outputs: 100_000,
             nonce_memory: 65_536,
             max_tracked_peers: 4_096,
+            key_aggregation_cache: 16,
+            discovery: SecurityLimits::default(),
+            peer_id: None,
+            #[cfg(feature = "planted-faults")]
+            planted_fault: None,
+            #[cfg(fuzzing)]
+            fuzzing_skip_envelope_signatures: false,
         }
     }
 }

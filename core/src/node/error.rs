@@ -4,6 +4,7 @@
 use core::time::Duration;
 
 use crate::crypto::{CryptoError, PublicKey};
+use crate::discovery::DiscoveryError;
 use crate::election::ElectionError;
 use crate::time::Timestamp;
 use crate::wire::{AbortCode, DecodeError, PayloadKind, Sequence, SessionId};
@@ -225,6 +226,12 @@ pub enum Rejection {
         /// The message kind.
         got: PayloadKind,
     },
+    /// A discovery record (advertisement, withdrawal, signing request, join proof) was
+    /// refused — or the sender is blacklisted or graylisted, which refuses its session
+    /// messages too. The node's [`SecurityManager`](crate::security::SecurityManager)
+    /// counts it by [`RejectionKind`](crate::security::RejectionKind).
+    #[error("discovery: {0}")]
+    Discovery(#[from] DiscoveryError),
 }
 
 /// The kind of a [`Rejection`], without its data: the key of the per-peer counters.
@@ -264,6 +271,7 @@ pub enum RejectionKind {
     NonceCommitmentMismatch,
     InvalidPartialSignature,
     Equivocation,
+    Discovery,
 }
 
 impl Rejection {
@@ -296,6 +304,7 @@ impl Rejection {
             Rejection::NonceCommitmentMismatch { .. } => RejectionKind::NonceCommitmentMismatch,
             Rejection::InvalidPartialSignature { .. } => RejectionKind::InvalidPartialSignature,
             Rejection::Equivocation { .. } => RejectionKind::Equivocation,
+            Rejection::Discovery(_) => RejectionKind::Discovery,
         }
     }
 
@@ -341,6 +350,9 @@ pub enum CommandError {
     /// The signer list is empty, too long, or lists a key twice.
     #[error("invalid signer list: {0}")]
     InvalidSigners(DecodeError),
+    /// The session options are refused (a broadcast timeout out of range).
+    #[error("invalid session options: {0}")]
+    InvalidOptions(DecodeError),
     /// The node's own key is not in the signer list.
     #[error("this node's key is not among the signers")]
     NotASigner,
@@ -379,6 +391,9 @@ pub enum CommandError {
         /// The length given.
         got: usize,
     },
+    /// A discovery command failed (advertise, withdraw, announce or join a request).
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
 }
 
 /// Why a session was aborted.

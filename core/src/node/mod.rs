@@ -9,9 +9,11 @@
 //!
 //! # The drive loop
 //!
-//! After every input, drain [`Node::poll_transmit`] and [`Node::poll_event`], then re-read
-//! [`Node::poll_timeout`] and call [`Node::handle_timeout`] when that time comes. Three
-//! signers in one process, bytes pumped between them in a plain loop:
+//! After every input, drain [`Node::poll_transmit`] and [`Node::poll_event`] — and, when
+//! the node takes part in discovery, [`Node::poll_discovery_transmit`] and
+//! [`Node::poll_discovery_event`] — then re-read [`Node::poll_timeout`] and call
+//! [`Node::handle_timeout`] when that time comes. Three signers in one process, bytes
+//! pumped between them in a plain loop:
 //!
 //! ```
 //! use chorus_core::crypto::{self, Dialect, Keypair, SecretKey, Signature};
@@ -80,12 +82,34 @@
 //! the elected coordinator in the aggregator topology. Messages that arrive before their
 //! round are held (bounded) and run when it comes. The completed signature starts the
 //! broadcast failover of SPEC §2 on every node.
+//!
+//! # Discovery
+//!
+//! Signers that do not know each other yet meet through [`crate::discovery`] (SPEC §4): a
+//! node advertises its key ([`Node::advertise`]), a creator finds signers
+//! ([`Node::find_signers`]) and announces a signing request ([`Node::announce_request`]),
+//! each required signer finds it ([`Node::requests_for_me`]) and joins
+//! ([`Node::join_request`]). When the last one has joined, every participant derives the
+//! same session id; the creator's node creates the session under it and the others join it
+//! by themselves, after checking it is the session the request described. From then on the
+//! protocol above runs.
+//!
+//! Discovery records travel as their own messages ([`crate::discovery::DiscoveryMessage`],
+//! first byte [`DISCOVERY_FORMAT`](crate::discovery::DISCOVERY_FORMAT)) to abstract
+//! destinations — a topic, a DHT record, a peer — that each transport maps its own way, so
+//! they come out of [`Node::poll_discovery_transmit`], not [`Node::poll_transmit`];
+//! [`Node::handle_message`] takes both kinds. The node's
+//! [`SecurityManager`](crate::security::SecurityManager) ([`Node::security`]) screens every
+//! peer: a blacklisted or graylisted peer's session messages are refused too, and an
+//! envelope whose signature fails counts towards its sender's blacklisting.
 
 mod checks;
 mod config;
 mod error;
 mod event;
 mod evidence;
+mod group_cache;
+mod matchmaking;
 mod node_impl;
 mod nonce_tracker;
 mod session;
@@ -94,6 +118,8 @@ mod tests;
 mod view;
 
 pub use checks::PeerRejections;
+#[cfg(feature = "planted-faults")]
+pub use config::PlantedFault;
 pub use config::{Config, Progress, SessionSpec};
 pub use error::{AbortReason, CommandError, Rejection, RejectionKind, RoutingRule};
 pub use event::{Event, PeerId, Transmit};

@@ -9,17 +9,22 @@ use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};
 
 use crate::crypto::{KeyAggContext, Keypair, PublicKey};
+use crate::discovery::{Discovery, DiscoveryEvent, RequestId, DISCOVERY_FORMAT};
 use crate::election::{elect, ElectionResult};
+use crate::security::RejectionKind as SecurityRejectionKind;
 use crate::time::Timestamp;
 use crate::timer::{TimerKind, TimerTable};
 use crate::wire::{
-    Channel, Envelope, Payload, PayloadKind, Sequence, SessionAnnounce, SessionId, SignedEnvelope,
+    Channel, DecodedEnvelope, Envelope, ParsedEnvelope, ParsedPayload, Payload, PayloadKind,
+    Sequence, SessionAnnounce, SessionId, SignedEnvelope,
 };
 
 use super::checks::{check_skew, PeerRejections, RejectionCounters, ReplayWindow};
 use super::config::{Config, Progress, SessionSpec};
 use super::error::{CommandError, Rejection};
 use super::event::{Event, PeerId, Transmit};
+use super::group_cache::GroupCache;
+use super::matchmaking::Awaited;
 use super::nonce_tracker::NonceTracker;
 use super::session::{Io, Session, SessionParts, TimerOutcome};
 use super::view::SessionView;
@@ -50,12 +55,22 @@ pub struct Node {
     pub(super) rng: ChaCha20Rng,
     /// The latest time seen; time handed in never moves it backwards.
     pub(super) clock: Timestamp,
-    sessions: BTreeMap<SessionId, Session>,
+    pub(super) sessions: BTreeMap<SessionId, Session>,
     timers: TimerTable,
     transmits: VecDeque<Transmit>,
     pub(super) events: VecDeque<Event>,
     pub(super) nonces: NonceTracker,
     counters: RejectionCounters,
+    /// Key aggregations of recent signer groups (not part of the state digest: a cached
+    /// context equals a fresh one).
+    pub(super) groups: GroupCache,
+    /// Advertisements, signing requests and joins, with the security manager.
+    pub(super) discovery: Discovery,
+    pub(super) discovery_events: VecDeque<DiscoveryEvent>,
+    /// Requests this node created or joined, with the progress it chose for their session.
+    pub(super) agreed: BTreeMap<RequestId, Progress>,
+    /// Sessions derived from a request this node joined, until the creator announces them.
+    pub(super) awaited: BTreeMap<SessionId, Awaited>,
 }
 
 impl fmt::Debug for Node {
@@ -85,9 +100,18 @@ impl Node {
                 .saturating_mul(TIMERS_PER_SESSION)
                 .saturating_add(1),
         );
+        let peer_id = config
+            .peer_id
+            .clone()
+            .unwrap_or_else(|| PeerId::from_key(&identity.public_key()));
         Node {
+            discovery: Discovery::new(config.discovery.clone(), peer_id),
+            discovery_events: VecDeque::new(),
+            agreed: BTreeMap::new(),
+            awaited: BTreeMap::new(),
             nonces: NonceTracker::new(config.nonce_memory),
             counters: RejectionCounters::new(config.max_tracked_peers),
+            groups: GroupCache::new(config.key_aggregation_cache),
             config,
             identity,
             rng: ChaCha20Rng::from_seed(rng_seed),
@@ -114,8 +138,12 @@ impl Node {
         self.clock
     }
 
-    fn queued(&self) -> usize {
-        self.transmits.len().saturating_add(self.events.len())
+    pub(super) fn queued(&self) -> usize {
+        self.transmits
+            .len()
+            .saturating_add(self.events.len())
+            .saturating_add(self.discovery_events.len())
+            .saturating_add(self.discovery.queued())
     }
 
     fn check_backpressure(&self) -> Result<(), Rejection> {
@@ -127,7 +155,7 @@ impl Node {
         Ok(())
     }
 
-    fn parts(&mut self, now: Timestamp) -> (&mut BTreeMap<SessionId, Session>, Io<'_>) {
+    pub(super) fn parts(&mut self, now: Timestamp) -> (&mut BTreeMap<SessionId, Session>, Io<'_>) {
         let io = Io {
             now,
             identity: &self.identity,
@@ -144,9 +172,10 @@ impl Node {
 
     /// Input: `bytes` arrived from `from` on `channel`.
     ///
-    /// Runs SPEC §3's checks, cheapest first — size, decode, clock skew, known session,
-    /// sender is a participant, phase allows the message, sequence number, envelope
-    /// signature, payload — and applies the message.
+    /// Runs SPEC §3's checks, cheapest first — size, decode (form and bounds), clock skew,
+    /// known session, sender is a participant, phase allows the message, sequence number,
+    /// curve points (parsed once, here, and handed on), envelope signature, payload — and
+    /// applies the message.
     ///
     /// # Errors
     ///
@@ -161,10 +190,22 @@ impl Node {
         bytes: &[u8],
     ) -> Result<(), Rejection> {
         let now = self.advance_clock(now);
-        let result = self.receive(now, &from, channel, bytes);
+        let result = if bytes.first() == Some(&DISCOVERY_FORMAT) {
+            self.receive_discovery(now, &from, channel, bytes)
+        } else {
+            self.discovery
+                .admit_peer(now, &from)
+                .map_err(Rejection::from)
+                .and_then(|()| self.receive(now, &from, channel, bytes))
+        };
         if let Err(rejection) = &result {
             self.counters.record(&from, rejection.kind());
+            if *rejection == Rejection::BadSignature {
+                let forged = SecurityRejectionKind::ForgedEnvelope;
+                self.discovery.record_rejection(now, &from, forged);
+            }
         }
+        self.collect_discovery(now);
         result
     }
 
@@ -176,17 +217,18 @@ impl Node {
         bytes: &[u8],
     ) -> Result<(), Rejection> {
         self.check_backpressure()?;
-        let signed = SignedEnvelope::decode(bytes, channel)?;
-        check_skew(now, signed.envelope.timestamp, self.config.max_clock_skew)?;
-        if signed.envelope.payload.kind() == PayloadKind::SessionAnnounce {
-            return self.receive_announce(now, signed);
+        let decoded = DecodedEnvelope::decode(bytes, channel)?;
+        let envelope = &decoded.signed.envelope;
+        check_skew(now, envelope.timestamp, self.config.max_clock_skew)?;
+        if envelope.payload.kind() == PayloadKind::SessionAnnounce {
+            return self.receive_announce(now, decoded);
         }
-        let id = signed.envelope.session_id;
+        let id = envelope.session_id;
         let (sessions, mut io) = self.parts(now);
         let session = sessions
             .get_mut(&id)
             .ok_or(Rejection::UnknownSession { session: id })?;
-        session.receive(&mut io, from, signed)?;
+        session.receive(&mut io, from, decoded)?;
         session.drain_held(&mut io);
         Ok(())
     }
@@ -194,8 +236,9 @@ impl Node {
     fn receive_announce(
         &mut self,
         now: Timestamp,
-        signed: SignedEnvelope,
+        decoded: DecodedEnvelope,
     ) -> Result<(), Rejection> {
+        let signed = &decoded.signed;
         let id = signed.envelope.session_id;
         if let Some(existing) = self.sessions.get(&id) {
             return Err(if existing.phase.is_terminal() {
@@ -228,15 +271,13 @@ impl Node {
                 limit: self.config.max_sessions,
             });
         }
-        if !signed.verify_signature() {
-            return Err(Rejection::BadSignature);
-        }
         let announce = announce.clone();
+        let (signed, keys) = self.authenticate_announce(decoded, &announce, creator)?;
         let invalid = |error| Rejection::InvalidPayload {
             got: PayloadKind::SessionAnnounce,
             error,
         };
-        let (keys, ctx, election) = prepare(&announce, &id).map_err(invalid)?;
+        let (ctx, election) = prepare(&mut self.groups, &announce, &keys, &id).map_err(invalid)?;
         let parts = SessionParts {
             id,
             announce,
@@ -258,7 +299,49 @@ impl Node {
             });
         }
         sessions.insert(id, session);
+        self.join_if_awaited(now, id);
         Ok(())
+    }
+
+    /// The last checks of an announcement — its points, its signature — and its signers'
+    /// keys, parsed.
+    ///
+    /// A signer group the node signed with lately has its keys parsed in the group cache
+    /// already: equal bytes are equal points, so only the signature is left to check.
+    fn authenticate_announce(
+        &self,
+        decoded: DecodedEnvelope,
+        announce: &SessionAnnounce,
+        creator: usize,
+    ) -> Result<(SignedEnvelope, Vec<PublicKey>), Rejection> {
+        // Only a cargo-fuzz build can skip it (`Config::fuzzing_skip_envelope_signatures`).
+        let check_signature = !self.config.skips_envelope_signatures();
+        if let Some(cached) = self.groups.lookup(announce.dialect, &announce.signers) {
+            let keys = cached.signers().to_vec();
+            let sender = keys.get(creator).ok_or(Rejection::NotAParticipant {
+                sender: decoded.signed.envelope.sender,
+            })?;
+            if check_signature && !decoded.verify_signature_with(sender) {
+                return Err(Rejection::BadSignature);
+            }
+            return Ok((decoded.signed, keys));
+        }
+        let parsed = decoded.parse_points()?;
+        if check_signature && !parsed.verify_signature() {
+            return Err(Rejection::BadSignature);
+        }
+        match parsed {
+            ParsedEnvelope {
+                signed,
+                parsed: ParsedPayload::Signers(keys),
+                ..
+            } => Ok((signed, keys)),
+            // A parsed announcement always carries its signers' keys.
+            _ => Err(Rejection::InvalidPayload {
+                got: PayloadKind::SessionAnnounce,
+                error: crate::crypto::CryptoError::InvalidPublicKey,
+            }),
+        }
     }
 
     /// Input: the time is `now`; runs every timer that is due.
@@ -289,6 +372,9 @@ impl Node {
     /// ```
     pub fn handle_timeout(&mut self, now: Timestamp) {
         let now = self.advance_clock(now);
+        self.discovery.handle_timeout(now);
+        self.collect_discovery(now);
+        self.forget_unannounced(now);
         while self.queued() < self.config.max_queued_outputs {
             let Some((_, kind)) = self.timers.pop_expired(now) else {
                 return;
@@ -343,7 +429,15 @@ impl Node {
     /// ```
     #[must_use]
     pub fn poll_timeout(&self) -> Option<(Timestamp, TimerKind)> {
-        self.timers.next()
+        let sessions = self.timers.next();
+        // Discovery's expiries (advertisements, requests, sessions never announced) are one
+        // sweep: the cleanup timer.
+        let cleanup = self.discovery_deadline().map(|at| (at, TimerKind::Cleanup));
+        match (sessions, cleanup) {
+            (Some(session), Some(cleanup)) if cleanup.0 < session.0 => Some(cleanup),
+            (None, cleanup) => cleanup,
+            (session, _) => session,
+        }
     }
 
     /// A view of one session.
@@ -376,9 +470,10 @@ impl Node {
     }
 
     /// A digest of the node's state: sessions (phases, rounds, held messages, replay
-    /// windows), timers, queued outputs, the remembered nonces and the position of the
-    /// random generator — everything but the rejection counters and the time of the latest
-    /// input.
+    /// windows), timers, queued outputs, the remembered nonces, the position of the random
+    /// generator and discovery's state (in summary: the sizes and next expiries of its
+    /// stores) — everything but the rejection counters, the peers' standing and security
+    /// events those counters lead to, and the time of the latest input.
     ///
     /// Two equal digests mean equal state, which is how tests show that a rejected input
     /// changed nothing.
@@ -397,13 +492,14 @@ impl Node {
     /// ```
     pub fn state_digest(&self) -> [u8; 32] {
         let rendering = format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{}",
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}",
             self.sessions,
             self.timers,
             self.transmits,
             self.events,
             self.nonces,
             self.rng.get_word_pos(),
+            self.discovery_rendering(),
         );
         Sha256::digest(rendering.as_bytes()).into()
     }
@@ -456,6 +552,9 @@ impl Node {
     ///
     /// # Errors
     ///
+    /// [`CommandError::InvalidOptions`] for a broadcast timeout outside
+    /// [`MIN_BROADCAST_TIMEOUT_MS`](crate::wire::MIN_BROADCAST_TIMEOUT_MS) to
+    /// [`MAX_BROADCAST_TIMEOUT_MS`](crate::wire::MAX_BROADCAST_TIMEOUT_MS),
     /// [`CommandError::InvalidSigners`] for an empty or too long list or a key listed
     /// twice, [`CommandError::NotASigner`] when this node's key is missing,
     /// [`CommandError::TooManySessions`], [`CommandError::Backpressure`].
@@ -464,12 +563,26 @@ impl Node {
         now: Timestamp,
         spec: SessionSpec,
     ) -> Result<SessionId, CommandError> {
+        self.start_session(now, spec, None)
+    }
+
+    /// [`Node::create_session`], with the session id `fixed` (one that every participant of
+    /// a signing request derived) instead of a fresh random one.
+    pub(super) fn start_session(
+        &mut self,
+        now: Timestamp,
+        spec: SessionSpec,
+        fixed: Option<SessionId>,
+    ) -> Result<SessionId, CommandError> {
         let now = self.advance_clock(now);
         let queued = self.queued();
         let limit = self.config.max_queued_outputs;
         if queued >= limit {
             return Err(CommandError::Backpressure { limit, queued });
         }
+        spec.options
+            .validate()
+            .map_err(CommandError::InvalidOptions)?;
         let announce = SessionAnnounce::new(
             &spec.signers,
             spec.message,
@@ -487,15 +600,21 @@ impl Node {
                 limit: self.config.max_sessions,
             });
         }
-        let id = loop {
-            let mut salt = [0u8; 32];
-            self.rng.fill_bytes(&mut salt);
-            let id = session_id(&own_key, &announce, &salt);
-            if !self.sessions.contains_key(&id) {
-                break id;
-            }
+        let id = match fixed {
+            Some(id) if self.sessions.contains_key(&id) => return Err(CommandError::AlreadyDone),
+            Some(id) => id,
+            None => loop {
+                let mut salt = [0u8; 32];
+                self.rng.fill_bytes(&mut salt);
+                let id = session_id(&own_key, &announce, &salt);
+                if !self.sessions.contains_key(&id) {
+                    break id;
+                }
+            },
         };
-        let (keys, ctx, election) = prepare(&announce, &id)?;
+        let mut keys = spec.signers;
+        keys.sort_unstable_by_key(PublicKey::serialize);
+        let (ctx, election) = prepare(&mut self.groups, &announce, &keys, &id)?;
         let mut aux = [0u8; 32];
         self.rng.fill_bytes(&mut aux);
         let envelope = Envelope::new(
@@ -640,21 +759,21 @@ impl Node {
     }
 }
 
-/// The keys, key aggregation and election of an announced session.
+/// The key aggregation and election of a session over `keys` (the announced signers,
+/// parsed, in the announced order).
 fn prepare(
+    groups: &mut GroupCache,
     announce: &SessionAnnounce,
+    keys: &[PublicKey],
     id: &SessionId,
-) -> Result<(Vec<PublicKey>, KeyAggContext, ElectionResult), crate::crypto::CryptoError> {
+) -> Result<(KeyAggContext, ElectionResult), crate::crypto::CryptoError> {
     use crate::crypto::CryptoError;
-    // A decoded announcement lists 1 to MAX_SIGNERS valid keys, so neither parsing nor the
-    // election (which fails only on an empty list) can fail here.
-    let keys = announce
-        .signer_keys()
-        .map_err(|_| CryptoError::InvalidPublicKey)?;
-    let ctx = KeyAggContext::new(announce.dialect, &keys)?;
-    let election = elect(announce.election, &keys, Some(id.as_bytes()))
+    let ctx = groups.context(announce.dialect, &announce.signers, keys)?;
+    // A session lists 1 to MAX_SIGNERS keys, so the election (which fails only on an empty
+    // list) cannot fail here.
+    let election = elect(announce.election, keys, Some(id.as_bytes()))
         .map_err(|_| CryptoError::EmptyKeyList)?;
-    Ok((keys, ctx, election))
+    Ok((ctx, election))
 }
 
 /// `SHA256(SHA256(tag) ‖ SHA256(tag) ‖ creator ‖ postcard(announce) ‖ salt)`: unique per

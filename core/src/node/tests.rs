@@ -161,3 +161,120 @@ fn a_node_with_full_output_queues_refuses_input_until_drained() {
         Ok(())
     );
 }
+
+#[test]
+fn a_broadcast_timeout_out_of_range_is_refused_when_created_and_when_announced() {
+    use crate::wire::{
+        DecodeError, Envelope, Sequence, SessionAnnounce, MAX_BROADCAST_TIMEOUT_MS,
+        MIN_BROADCAST_TIMEOUT_MS,
+    };
+
+    let keys = [keypair(1), keypair(2)];
+    let signers: Vec<_> = keys.iter().map(Keypair::public_key).collect();
+    let mut creator = Node::new(Config::default(), keys[0], [0; 32], START);
+    for got in [
+        0,
+        MIN_BROADCAST_TIMEOUT_MS - 1,
+        MAX_BROADCAST_TIMEOUT_MS + 1,
+    ] {
+        let mut spec = SessionSpec::new(signers.clone(), [3; 32], Dialect::Bip340);
+        spec.options.broadcast_timeout_ms = got;
+        let expected = DecodeError::BroadcastTimeout {
+            min: MIN_BROADCAST_TIMEOUT_MS,
+            max: MAX_BROADCAST_TIMEOUT_MS,
+            got,
+        };
+        let before = creator.state_digest();
+        assert_eq!(
+            creator.create_session(START, spec),
+            Err(CommandError::InvalidOptions(expected))
+        );
+        assert_eq!(creator.state_digest(), before);
+
+        // A creator that skips the check still cannot get the session announced.
+        let mut announce = SessionAnnounce::new(
+            &signers,
+            [3; 32],
+            Dialect::Bip340,
+            crate::election::ElectionMethod::Lexicographic,
+            crate::wire::SessionOptions::default(),
+        )
+        .unwrap();
+        announce.options.broadcast_timeout_ms = got;
+        let envelope = Envelope::new(
+            SessionId([9; 32]),
+            &keys[0].public_key(),
+            Sequence(1),
+            START,
+            Payload::SessionAnnounce(announce),
+        );
+        let bytes = SignedEnvelope::seal(envelope, &keys[0], &[0; 32]).encode();
+        let mut receiver = Node::new(Config::default(), keys[1], [1; 32], START);
+        let before = receiver.state_digest();
+        let peer = PeerId::from_key(&keys[0].public_key());
+        assert_eq!(
+            receiver.handle_message(START, peer, crate::wire::Channel::Direct, &bytes),
+            Err(Rejection::Decode(expected))
+        );
+        assert_eq!(receiver.state_digest(), before);
+    }
+    let mut spec = SessionSpec::new(signers, [3; 32], Dialect::Bip340);
+    spec.options.broadcast_timeout_ms = MIN_BROADCAST_TIMEOUT_MS;
+    assert!(creator.create_session(START, spec).is_ok());
+}
+
+#[test]
+fn a_repeated_signer_group_reuses_its_key_aggregation() {
+    let (nodes, first) = pair(Config::default());
+    assert_eq!(nodes[1].groups.len(), 1);
+    let (uncached, second) = pair(Config {
+        key_aggregation_cache: 0,
+        ..Config::default()
+    });
+    assert_eq!(uncached[1].groups.len(), 0);
+    // Same keys, same aggregate key, cache or not.
+    assert_eq!(
+        nodes[1].session(&first).unwrap().aggregate_key(),
+        uncached[1].session(&second).unwrap().aggregate_key()
+    );
+}
+
+#[test]
+fn an_announcement_of_a_cached_group_is_still_authenticated() {
+    use crate::wire::{Channel, DecodedEnvelope};
+
+    let keys = [keypair(1), keypair(2)];
+    let mut creator = Node::new(Config::default(), keys[0], [0; 32], START);
+    let mut receiver = Node::new(Config::default(), keys[1], [1; 32], START);
+    let spec = || {
+        SessionSpec::new(
+            keys.iter().map(Keypair::public_key).collect(),
+            [3; 32],
+            Dialect::Bip340,
+        )
+    };
+    let peer = PeerId::from_key(&keys[0].public_key());
+    for round in 0..2 {
+        creator.create_session(START, spec()).unwrap();
+        let announce = std::iter::from_fn(|| creator.poll_transmit())
+            .find(|transmit| transmit.to == keys[1].public_key())
+            .unwrap();
+        let mut forged = DecodedEnvelope::decode(&announce.bytes, Channel::Direct)
+            .unwrap()
+            .signed;
+        forged.signature[0] ^= 1;
+        let before = receiver.state_digest();
+        assert_eq!(
+            receiver.handle_message(START, peer.clone(), Channel::Direct, &forged.encode()),
+            Err(Rejection::BadSignature),
+            "round {round}"
+        );
+        assert_eq!(receiver.state_digest(), before, "round {round}");
+        receiver
+            .handle_message(START, peer.clone(), Channel::Direct, &announce.bytes)
+            .unwrap();
+        // The second round finds the group in the cache.
+        assert_eq!(receiver.groups.len(), 1, "round {round}");
+    }
+    assert_eq!(receiver.session_ids().count(), 2);
+}

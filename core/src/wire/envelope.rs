@@ -4,9 +4,12 @@ use secp256k1::{Keypair, PublicKey};
 use serde::{Deserialize, Serialize};
 use serde_with::{As, Same};
 
+use super::decoded::DecodedEnvelope;
 use super::hash::{tagged_hash, ENVELOPE_TAG};
 use super::payload::parse_key;
-use super::{Channel, DecodeError, Payload, PointField, Sequence, SessionId, WIRE_VERSION};
+use super::{
+    Channel, DecodeError, ParsedPayload, Payload, PointField, Sequence, SessionId, WIRE_VERSION,
+};
 use crate::crypto::{self, Dialect, Signature};
 use crate::time::Timestamp;
 
@@ -123,14 +126,27 @@ impl Envelope {
     /// [`DecodeError::UnsupportedVersion`], [`DecodeError::InvalidPoint`], or whatever
     /// [`Payload::validate`] refuses.
     pub fn validate(&self) -> Result<(), DecodeError> {
-        if self.version != WIRE_VERSION {
-            return Err(DecodeError::UnsupportedVersion {
+        self.parse().map(drop)
+    }
+
+    /// [`Envelope::validate`], handing back the sender's key and the payload's values as
+    /// parsed.
+    fn parse(&self) -> Result<(PublicKey, ParsedPayload), DecodeError> {
+        self.check_version()?;
+        let sender = self.sender_key()?;
+        Ok((sender, self.payload.parse()?))
+    }
+
+    /// The version field is [`WIRE_VERSION`].
+    pub(super) fn check_version(&self) -> Result<(), DecodeError> {
+        if self.version == WIRE_VERSION {
+            Ok(())
+        } else {
+            Err(DecodeError::UnsupportedVersion {
                 expected: WIRE_VERSION,
                 got: self.version,
-            });
+            })
         }
-        self.sender_key()?;
-        self.payload.validate()
     }
 }
 
@@ -244,9 +260,9 @@ impl SignedEnvelope {
     /// Checks, cheapest first, each before any work the next one costs: the channel's size
     /// limit (before parsing anything), the version byte, postcard, no trailing bytes, the
     /// envelope's version field, canonical encoding, then [`Envelope::validate`] (signer
-    /// bounds and order, every point on the curve). The signature is not verified here:
-    /// the session engine calls [`SignedEnvelope::verify_signature`] after its own cheaper
-    /// checks (timestamp skew, membership, phase, sequence). Never panics.
+    /// bounds and order, options, every point on the curve). The signature is not verified
+    /// here: the session engine verifies it after its own cheaper checks (timestamp skew,
+    /// membership, phase, sequence). Never panics.
     ///
     /// # Errors
     ///
@@ -258,37 +274,9 @@ impl SignedEnvelope {
     /// assert_eq!(SignedEnvelope::decode(&[WIRE_VERSION], Channel::Direct), Err(DecodeError::Truncated));
     /// ```
     pub fn decode(bytes: &[u8], channel: Channel) -> Result<Self, DecodeError> {
-        let limit = channel.max_message_len();
-        if bytes.len() > limit {
-            return Err(DecodeError::Oversized {
-                limit,
-                got: bytes.len(),
-            });
-        }
-        let (&version, body) = bytes.split_first().ok_or(DecodeError::Empty)?;
-        if version != WIRE_VERSION {
-            return Err(DecodeError::UnsupportedVersion {
-                expected: WIRE_VERSION,
-                got: version,
-            });
-        }
-        let (signed, rest) = postcard::take_from_bytes::<SignedEnvelope>(body)
-            .map_err(DecodeError::from_postcard)?;
-        if !rest.is_empty() {
-            return Err(DecodeError::TrailingBytes { count: rest.len() });
-        }
-        if signed.envelope.version != WIRE_VERSION {
-            return Err(DecodeError::UnsupportedVersion {
-                expected: WIRE_VERSION,
-                got: signed.envelope.version,
-            });
-        }
-        // Postcard accepts over-long varints; only the one encoding we would produce counts.
-        if signed.encode() != bytes {
-            return Err(DecodeError::NonCanonical);
-        }
-        signed.envelope.validate()?;
-        Ok(signed)
+        DecodedEnvelope::decode(bytes, channel)?
+            .parse_points()
+            .map(|parsed| parsed.signed)
     }
 }
 

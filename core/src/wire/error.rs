@@ -91,6 +91,16 @@ pub enum DecodeError {
         /// [`MAX_SIGNERS`](super::MAX_SIGNERS).
         limit: usize,
     },
+    /// A session announcement's broadcast timeout is outside the allowed range.
+    #[error("broadcast timeout of {got} ms (expected {min} to {max} ms)")]
+    BroadcastTimeout {
+        /// [`MIN_BROADCAST_TIMEOUT_MS`](super::MIN_BROADCAST_TIMEOUT_MS).
+        min: u64,
+        /// [`MAX_BROADCAST_TIMEOUT_MS`](super::MAX_BROADCAST_TIMEOUT_MS).
+        max: u64,
+        /// The timeout announced.
+        got: u64,
+    },
     /// A broadcast confirmation's transaction id is empty or too long.
     #[error("transaction id of {got} bytes (expected 1 to {limit})")]
     TransactionIdLength {

@@ -8,8 +8,11 @@
 //!
 //! [`SignedEnvelope::decode`] runs the checks that need nothing but the bytes, cheapest
 //! first: the channel's size limit, the version byte, postcard, canonical form, then bounds
-//! and curve points. It does not verify the signature: the session engine does that with
-//! [`SignedEnvelope::verify_signature`] once the cheaper session checks have passed.
+//! and curve points. It does not verify the signature: the session engine does that once
+//! the cheaper session checks have passed. The engine decodes in two steps,
+//! [`DecodedEnvelope`] (form and bounds) and [`ParsedEnvelope`] (curve points), so that a
+//! message its session checks refuse costs no point parsing, and a parsed point is never
+//! parsed again.
 //!
 //! Only public values travel: public nonces, partial signatures, final signatures. A secret
 //! nonce has no wire form.
@@ -42,6 +45,8 @@ use core::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+mod announce;
+mod decoded;
 mod envelope;
 mod error;
 mod hash;
@@ -51,12 +56,14 @@ mod strategy;
 #[cfg(test)]
 mod tests;
 
+pub use announce::{SessionAnnounce, SessionOptions, Topology, UnknownTopology};
+pub use decoded::{DecodedEnvelope, ParsedEnvelope};
 pub use envelope::{Envelope, SignedEnvelope};
 pub use error::{DecodeError, PointField};
 pub use payload::{
     AbortCode, AggregateNonceShare, BroadcastConfirmation, FinalSignature, Join, NonceCommit,
-    NonceShare, PartialSignatureShare, Payload, PayloadKind, SessionAbort, SessionAnnounce,
-    SessionOptions, SessionReady, Topology,
+    NonceShare, ParsedPayload, PartialSignatureShare, Payload, PayloadKind, SessionAbort,
+    SessionReady,
 };
 
 /// The wire format version: the first byte of every encoded envelope, and the envelope's
@@ -71,6 +78,12 @@ pub const MAX_DIRECT_MESSAGE: usize = 100_000;
 
 /// The most signers one session may have.
 pub const MAX_SIGNERS: usize = 1_000;
+
+/// The shortest broadcast timeout a session may announce: one second, in milliseconds.
+pub const MIN_BROADCAST_TIMEOUT_MS: u64 = 1_000;
+
+/// The longest broadcast timeout a session may announce: one hour, in milliseconds.
+pub const MAX_BROADCAST_TIMEOUT_MS: u64 = 60 * 60 * 1_000;
 
 /// The longest transaction id a broadcast confirmation may carry, in bytes.
 pub const MAX_TRANSACTION_ID_LEN: usize = 64;

@@ -11,11 +11,12 @@ use serde::{Deserialize, Serialize};
 use serde_with::{As, Same};
 
 use super::hash::{tagged_hash, JOIN_TAG, NONCE_COMMITMENT_TAG};
-use super::{DecodeError, PointField, SessionId, MAX_SIGNERS, MAX_TRANSACTION_ID_LEN};
+use super::{
+    DecodeError, PointField, SessionAnnounce, SessionId, MAX_SIGNERS, MAX_TRANSACTION_ID_LEN,
+};
 use crate::crypto::{
     self, AggregateNonce, CryptoError, Dialect, PartialSignature, PublicNonce, Signature,
 };
-use crate::election::ElectionMethod;
 
 /// The body of a protocol message.
 ///
@@ -135,9 +136,10 @@ impl Payload {
     /// # Errors
     ///
     /// [`DecodeError::NoSigners`], [`DecodeError::TooManySigners`],
-    /// [`DecodeError::UnsortedSigners`], [`DecodeError::InvalidPoint`],
-    /// [`DecodeError::InvalidScalar`], [`DecodeError::SignerIndexOutOfRange`] or
-    /// [`DecodeError::TransactionIdLength`], for the first field that fails.
+    /// [`DecodeError::UnsortedSigners`], [`DecodeError::BroadcastTimeout`],
+    /// [`DecodeError::InvalidPoint`], [`DecodeError::InvalidScalar`],
+    /// [`DecodeError::SignerIndexOutOfRange`] or [`DecodeError::TransactionIdLength`], for
+    /// the first field that fails.
     ///
     /// ```
     /// use chorus_core::wire::{DecodeError, NonceShare, Payload, PointField};
@@ -146,26 +148,38 @@ impl Payload {
     /// assert_eq!(bogus.validate(), Err(DecodeError::InvalidPoint(PointField::PublicNonce)));
     /// ```
     pub fn validate(&self) -> Result<(), DecodeError> {
+        self.parse().map(drop)
+    }
+
+    /// Runs [`Payload::validate`]'s checks and hands back the values they parsed, so that
+    /// nobody parses the same point twice.
+    ///
+    /// # Errors
+    ///
+    /// As [`Payload::validate`].
+    ///
+    /// ```
+    /// use chorus_core::crypto::PartialSignature;
+    /// use chorus_core::wire::{ParsedPayload, PartialSignatureShare, Payload};
+    ///
+    /// let partial = PartialSignature::from_bytes(&[7; 32]).unwrap();
+    /// let payload = Payload::PartialSignature(PartialSignatureShare::new(0, &partial));
+    /// assert_eq!(payload.parse(), Ok(ParsedPayload::PartialSignature(partial)));
+    /// ```
+    pub fn parse(&self) -> Result<ParsedPayload, DecodeError> {
+        self.check_bounds()?;
+        self.parse_points()
+    }
+
+    /// The checks of [`Payload::validate`] that parse no point: counts, order, options,
+    /// indices, lengths.
+    pub(crate) fn check_bounds(&self) -> Result<(), DecodeError> {
         match self {
-            Payload::SessionAnnounce(announce) => announce.validate(),
-            Payload::Join(join) => parse_key(&join.key, PointField::JoinKey).map(drop),
-            Payload::NonceCommit(_) | Payload::FinalSignature(_) => Ok(()),
-            Payload::NonceShare(share) => share
-                .public_nonce(Dialect::Bip340)
-                .map(drop)
-                .map_err(|_| DecodeError::InvalidPoint(PointField::PublicNonce)),
-            Payload::AggregateNonce(share) => share
-                .aggregate_nonce(Dialect::Bip340)
-                .map(drop)
-                .map_err(|_| DecodeError::InvalidPoint(PointField::AggregateNonce)),
-            Payload::PartialSignature(share) => share
-                .partial_signature()
-                .map(drop)
-                .map_err(|_| DecodeError::InvalidScalar),
-            Payload::SessionAbort(abort) => match abort.blamed_signer {
-                Some(index) => check_signer_index(index),
-                None => Ok(()),
-            },
+            Payload::SessionAnnounce(announce) => announce.check_shape(),
+            Payload::SessionAbort(SessionAbort {
+                blamed_signer: Some(index),
+                ..
+            }) => check_signer_index(*index),
             Payload::SessionReady(ready) => check_signer_index(ready.coordinator_index),
             Payload::BroadcastConfirmation(confirmation) => {
                 let got = confirmation.transaction_id.len();
@@ -178,8 +192,67 @@ impl Payload {
                     })
                 }
             }
+            _ => Ok(()),
         }
     }
+
+    /// The costly part of [`Payload::validate`]: every curve point (a square root each) and
+    /// scalar, parsed.
+    pub(crate) fn parse_points(&self) -> Result<ParsedPayload, DecodeError> {
+        match self {
+            Payload::SessionAnnounce(announce) => {
+                announce.signer_keys().map(ParsedPayload::Signers)
+            }
+            Payload::Join(join) => {
+                parse_key(&join.key, PointField::JoinKey).map(ParsedPayload::JoinKey)
+            }
+            Payload::NonceShare(share) => share
+                .public_nonce(Dialect::Bip340)
+                .map(ParsedPayload::PublicNonce)
+                .map_err(|_| DecodeError::InvalidPoint(PointField::PublicNonce)),
+            Payload::AggregateNonce(share) => share
+                .aggregate_nonce(Dialect::Bip340)
+                .map(ParsedPayload::AggregateNonce)
+                .map_err(|_| DecodeError::InvalidPoint(PointField::AggregateNonce)),
+            Payload::PartialSignature(share) => share
+                .partial_signature()
+                .map(ParsedPayload::PartialSignature)
+                .map_err(|_| DecodeError::InvalidScalar),
+            Payload::NonceCommit(_)
+            | Payload::FinalSignature(_)
+            | Payload::SessionAbort(_)
+            | Payload::SessionReady(_)
+            | Payload::BroadcastConfirmation(_) => Ok(ParsedPayload::Nothing),
+        }
+    }
+}
+
+/// The points and scalars of a [`Payload`], parsed by [`Payload::parse`].
+///
+/// Nonces are parsed as BIP327 nonces (the wire does not know the session's dialect); a
+/// Lotus session parses its nonces again in its own dialect.
+///
+/// ```
+/// use chorus_core::wire::{ParsedPayload, Payload, SessionReady};
+///
+/// let ready = Payload::SessionReady(SessionReady { coordinator_index: 0 });
+/// assert_eq!(ready.parse(), Ok(ParsedPayload::Nothing));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParsedPayload {
+    /// The payload holds no point or scalar.
+    Nothing,
+    /// A session announcement's signers, in the announced (sorted) order.
+    Signers(Vec<PublicKey>),
+    /// A join's key.
+    JoinKey(PublicKey),
+    /// A nonce share's public nonce, in the Bip340 dialect.
+    PublicNonce(PublicNonce),
+    /// An aggregate nonce, in the Bip340 dialect.
+    AggregateNonce(AggregateNonce),
+    /// A partial signature's scalar.
+    PartialSignature(PartialSignature),
 }
 
 /// Parses a 33-byte compressed key, naming the field on failure.
@@ -196,183 +269,6 @@ fn check_signer_index(index: u16) -> Result<(), DecodeError> {
             index,
             limit: MAX_SIGNERS,
         })
-    }
-}
-
-/// How participants route round messages.
-///
-/// ```
-/// use chorus_core::wire::Topology;
-///
-/// assert_eq!(Topology::default(), Topology::Mesh);
-/// ```
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
-pub enum Topology {
-    /// Every participant sends its nonces and partial signatures to every other one
-    /// (O(n²) messages), as lotus-lib does.
-    #[default]
-    Mesh,
-    /// Participants send to the elected coordinator, which returns the aggregate nonce and
-    /// the final signature (O(n) messages).
-    Aggregator,
-}
-
-/// Per-session choices the creator announces.
-///
-/// ```
-/// use chorus_core::wire::{SessionOptions, Topology};
-///
-/// let options = SessionOptions::default();
-/// assert!(options.nonce_commitments);
-/// assert_eq!(options.topology, Topology::Mesh);
-/// assert_eq!(options.broadcast_timeout_ms, 300_000);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct SessionOptions {
-    /// Whether round 0 (nonce commitments) runs before nonces are revealed.
-    pub nonce_commitments: bool,
-    /// How round messages are routed.
-    pub topology: Topology,
-    /// How long every participant waits for a broadcast confirmation before it moves on to
-    /// the next coordinator, in milliseconds.
-    pub broadcast_timeout_ms: u64,
-}
-
-impl Default for SessionOptions {
-    /// Commitments on, mesh, and the 5-minute broadcast timeout of SPEC §7.
-    fn default() -> Self {
-        SessionOptions {
-            nonce_commitments: true,
-            topology: Topology::Mesh,
-            broadcast_timeout_ms: 300_000,
-        }
-    }
-}
-
-/// The creator's description of a session: who signs what, how.
-///
-/// `signers` is the one index space of the session: the signers' 33-byte compressed keys in
-/// strictly ascending byte order. Every signer index anywhere refers to this list.
-///
-/// ```
-/// use chorus_core::crypto::{Dialect, Keypair, SecretKey};
-/// use chorus_core::election::ElectionMethod;
-/// use chorus_core::wire::{DecodeError, SessionAnnounce, SessionOptions};
-///
-/// let keys: Vec<_> = [3u8, 1, 2]
-///     .iter()
-///     .map(|&b| Keypair::from_secret_key(&SecretKey::from_secret_bytes([b; 32]).unwrap()).public_key())
-///     .collect();
-/// let announce = SessionAnnounce::new(
-///     &keys, [9; 32], Dialect::Bip340, ElectionMethod::Lexicographic, SessionOptions::default(),
-/// )?;
-/// assert!(announce.signers.windows(2).all(|pair| pair[0] < pair[1]));
-/// assert_eq!(announce.signer_keys()?.len(), 3);
-///
-/// // The same key twice is refused: it would make signer indices ambiguous.
-/// let twice = [keys[0], keys[0]];
-/// assert_eq!(
-///     SessionAnnounce::new(&twice, [9; 32], Dialect::Bip340, ElectionMethod::Lexicographic, SessionOptions::default()),
-///     Err(DecodeError::UnsortedSigners)
-/// );
-/// # Ok::<(), DecodeError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionAnnounce {
-    /// The signers' compressed keys, strictly ascending; 1 to [`MAX_SIGNERS`].
-    #[serde(with = "As::<Vec<[Same; 33]>>")]
-    pub signers: Vec<[u8; 33]>,
-    /// The 32-byte message to sign (typically a transaction sighash).
-    pub message: [u8; 32],
-    /// The Schnorr dialect of the final signature.
-    pub dialect: Dialect,
-    /// How the coordinator is elected.
-    pub election: ElectionMethod,
-    /// Commitments, topology and broadcast timeout.
-    pub options: SessionOptions,
-}
-
-impl SessionAnnounce {
-    /// Describes a session, sorting `signers` into the session's index space.
-    ///
-    /// # Errors
-    ///
-    /// [`DecodeError::NoSigners`] or [`DecodeError::TooManySigners`] for a count outside
-    /// 1 to [`MAX_SIGNERS`]; [`DecodeError::UnsortedSigners`] when a key is listed twice.
-    pub fn new(
-        signers: &[PublicKey],
-        message: [u8; 32],
-        dialect: Dialect,
-        election: ElectionMethod,
-        options: SessionOptions,
-    ) -> Result<Self, DecodeError> {
-        let mut sorted: Vec<[u8; 33]> = signers.iter().map(PublicKey::serialize).collect();
-        sorted.sort_unstable();
-        let announce = SessionAnnounce {
-            signers: sorted,
-            message,
-            dialect,
-            election,
-            options,
-        };
-        announce.validate()?;
-        Ok(announce)
-    }
-
-    /// The signers as parsed keys, in the session's order.
-    ///
-    /// # Errors
-    ///
-    /// [`DecodeError::InvalidPoint`] naming the first signer that is not a curve point
-    /// (never for an announcement that passed [`Payload::validate`]).
-    pub fn signer_keys(&self) -> Result<Vec<PublicKey>, DecodeError> {
-        self.signers
-            .iter()
-            .enumerate()
-            .map(|(index, key)| parse_key(key, PointField::Signer { index }))
-            .collect()
-    }
-
-    /// The position of `key` in the signer list, if it is a signer.
-    ///
-    /// ```
-    /// use chorus_core::crypto::{Dialect, Keypair, SecretKey};
-    /// use chorus_core::election::ElectionMethod;
-    /// use chorus_core::wire::{SessionAnnounce, SessionOptions};
-    ///
-    /// let key = Keypair::from_secret_key(&SecretKey::from_secret_bytes([1; 32]).unwrap()).public_key();
-    /// let announce = SessionAnnounce::new(
-    ///     &[key], [0; 32], Dialect::Lotus, ElectionMethod::Salted, SessionOptions::default(),
-    /// ).unwrap();
-    /// assert_eq!(announce.signer_index(&key.serialize()), Some(0));
-    /// assert_eq!(announce.signer_index(&[2; 33]), None);
-    /// ```
-    pub fn signer_index(&self, key: &[u8; 33]) -> Option<usize> {
-        self.signers.binary_search(key).ok()
-    }
-
-    /// Count first, then order, then points: the cheap checks guard the costly one.
-    fn validate(&self) -> Result<(), DecodeError> {
-        let count = self.signers.len();
-        if count == 0 {
-            return Err(DecodeError::NoSigners);
-        }
-        if count > MAX_SIGNERS {
-            return Err(DecodeError::TooManySigners {
-                limit: MAX_SIGNERS,
-                got: count,
-            });
-        }
-        if self
-            .signers
-            .windows(2)
-            .any(|pair| matches!(pair, [first, second] if first >= second))
-        {
-            return Err(DecodeError::UnsortedSigners);
-        }
-        self.signer_keys().map(drop)
     }
 }
 
@@ -436,10 +332,30 @@ impl Join {
         let Ok(key) = PublicKey::from_byte_array_compressed(self.key) else {
             return false;
         };
+        self.verify_with_key(session_id, &key)
+    }
+
+    /// [`Join::verify`] with `self.key` already parsed as `key` (false when `key` is
+    /// another key).
+    ///
+    /// ```
+    /// use chorus_core::crypto::{Keypair, SecretKey};
+    /// use chorus_core::wire::{Join, SessionId};
+    ///
+    /// let bob = Keypair::from_secret_key(&SecretKey::from_secret_bytes([0xb0; 32]).unwrap());
+    /// let carol = Keypair::from_secret_key(&SecretKey::from_secret_bytes([0xc0; 32]).unwrap());
+    /// let join = Join::new(&SessionId([4; 32]), &bob, &[0; 32]);
+    /// assert!(join.verify_with_key(&SessionId([4; 32]), &bob.public_key()));
+    /// assert!(!join.verify_with_key(&SessionId([4; 32]), &carol.public_key()));
+    /// ```
+    pub fn verify_with_key(&self, session_id: &SessionId, key: &PublicKey) -> bool {
+        if key.serialize() != self.key {
+            return false;
+        }
         let digest = Join::proof_digest(session_id, &self.key);
         crypto::verify(
             Dialect::Bip340,
-            &key,
+            key,
             &digest,
             &Signature::from_bytes(&self.proof),
         )

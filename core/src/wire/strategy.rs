@@ -58,7 +58,7 @@ fn session_announce() -> impl Strategy<Value = SessionAnnounce> {
     let options = (
         any::<bool>(),
         select(vec![Topology::Mesh, Topology::Aggregator]),
-        any::<u64>(),
+        MIN_BROADCAST_TIMEOUT_MS..=MAX_BROADCAST_TIMEOUT_MS,
     )
         .prop_map(
             |(nonce_commitments, topology, broadcast_timeout_ms)| SessionOptions {

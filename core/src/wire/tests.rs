@@ -112,6 +112,47 @@ proptest! {
     }
 
     #[test]
+    fn decoding_hands_back_what_it_parsed(sealed in strategy::sealed_envelope()) {
+        let bytes = sealed.encode();
+        let decoded = DecodedEnvelope::decode(&bytes, Channel::Direct)
+            .unwrap()
+            .parse_points()
+            .unwrap();
+        // The digest hashed from the received bytes is the one of the decoded envelope.
+        prop_assert_eq!(decoded.signing_digest(), sealed.envelope.signing_digest());
+        prop_assert_eq!(decoded.sender, sealed.envelope.sender_key().unwrap());
+        prop_assert_eq!(&decoded.parsed, &sealed.envelope.payload.parse().unwrap());
+        prop_assert!(decoded.verify_signature());
+        prop_assert_eq!(&decoded.signed, &sealed);
+        // A caller holding the sender's key gets the same; a wrong key is ignored.
+        for key in [decoded.sender, keypair(0x77).public_key()] {
+            let with_sender = DecodedEnvelope::decode(&bytes, Channel::Direct)
+                .unwrap()
+                .parse_points_with_sender(&key)
+                .unwrap();
+            prop_assert_eq!(&with_sender, &decoded);
+        }
+    }
+
+    #[test]
+    fn a_tampered_decoded_envelope_never_verifies(
+        sealed in strategy::sealed_envelope(),
+        position in any::<prop::sample::Index>(),
+        mask in 1u8..=255,
+    ) {
+        let mut bytes = sealed.encode();
+        let position = position.index(bytes.len());
+        bytes[position] ^= mask;
+        let parsed = DecodedEnvelope::decode(&bytes, Channel::Direct)
+            .and_then(DecodedEnvelope::parse_points);
+        prop_assert_eq!(parsed.is_ok(), SignedEnvelope::decode(&bytes, Channel::Direct).is_ok());
+        if let Ok(tampered) = parsed {
+            prop_assert_eq!(tampered.signing_digest(), tampered.signed.envelope.signing_digest());
+            prop_assert!(!tampered.verify_signature(), "byte {} ^ {:#04x} still verifies", position, mask);
+        }
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
         for channel in [Channel::Gossip, Channel::Direct] {
             let _ = SignedEnvelope::decode(&bytes, channel);
@@ -529,4 +570,55 @@ fn nonce_commitments_bind_session_signer_and_nonce() {
     assert!(!commit.matches(&SessionId([4; 32]), &signer, &NonceShare::new(0, &first)));
     let other = keypair(0xb0).public_key().serialize();
     assert!(!commit.matches(&session, &other, &NonceShare::new(0, &first)));
+}
+
+#[test]
+fn a_broadcast_timeout_out_of_range_is_refused() {
+    let with_timeout = |broadcast_timeout_ms| {
+        Payload::SessionAnnounce(SessionAnnounce {
+            signers: sorted_keys(2),
+            message: [0x5a; 32],
+            dialect: Dialect::Bip340,
+            election: ElectionMethod::Lexicographic,
+            options: SessionOptions {
+                broadcast_timeout_ms,
+                ..SessionOptions::default()
+            },
+        })
+    };
+    for got in [
+        0,
+        1,
+        MIN_BROADCAST_TIMEOUT_MS - 1,
+        MAX_BROADCAST_TIMEOUT_MS + 1,
+        u64::MAX,
+    ] {
+        assert_eq!(
+            decode_payload(with_timeout(got)),
+            Err(DecodeError::BroadcastTimeout {
+                min: MIN_BROADCAST_TIMEOUT_MS,
+                max: MAX_BROADCAST_TIMEOUT_MS,
+                got
+            }),
+            "{got} ms"
+        );
+    }
+    for fine in [MIN_BROADCAST_TIMEOUT_MS, 300_000, MAX_BROADCAST_TIMEOUT_MS] {
+        assert!(decode_payload(with_timeout(fine)).is_ok(), "{fine} ms");
+    }
+    let keys: Vec<PublicKey> = [1u8, 2].iter().map(|b| keypair(*b).public_key()).collect();
+    let options = SessionOptions {
+        broadcast_timeout_ms: 0,
+        ..SessionOptions::default()
+    };
+    assert!(matches!(
+        SessionAnnounce::new(
+            &keys,
+            [0; 32],
+            Dialect::Bip340,
+            ElectionMethod::Lexicographic,
+            options
+        ),
+        Err(DecodeError::BroadcastTimeout { got: 0, .. })
+    ));
 }

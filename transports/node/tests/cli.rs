@@ -27,6 +27,8 @@ const OFF_CURVE: &str = "0200000000000000000000000000000000000000000000000000000
 const ORDER: &str = "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
 const MESSAGE: &str = "243f6a8885a308d313198a2e03707344a4093822299f31d0082efa98ec4e6c89";
 const SECRET: &str = "b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef";
+/// The secret key 1, whose public key is the generator.
+const GENERATOR_SECRET: &str = "0000000000000000000000000000000000000000000000000000000000000001";
 
 struct Outcome {
     code: i32,
@@ -162,6 +164,35 @@ fn malformed_invocations_exit_2_with_one_line_on_stderr() {
             "lotus",
             "--message",
             short_message,
+            SECRET,
+        ],
+        vec![
+            "sign",
+            "--dialect",
+            "lotus",
+            "--message",
+            MESSAGE,
+            SECRET,
+            SECRET,
+        ],
+        vec![
+            "sign",
+            "--dialect",
+            "bip340",
+            "--message",
+            MESSAGE,
+            "--topology",
+            "ring",
+            SECRET,
+        ],
+        vec![
+            "sign",
+            "--dialect",
+            "bip340",
+            "--message",
+            MESSAGE,
+            "--election",
+            "random",
             SECRET,
         ],
         vec![
@@ -447,10 +478,12 @@ fn sign_then_verify_round_trips_in_both_dialects() {
                 Some(xonly) => format!("\"{xonly}\""),
                 None => "null".to_owned(),
             };
+            let coordinator = value["coordinator"].as_str().unwrap();
+            assert!(listed.iter().any(|signer| signer == coordinator));
             assert_eq!(
                 line,
                 format!(
-                    r#"{{"aggregate_key":"{aggregate_key}","xonly_key":{xonly},"signature":"{signature}","signers":{}}}"#,
+                    r#"{{"aggregate_key":"{aggregate_key}","xonly_key":{xonly},"signature":"{signature}","signers":{},"coordinator":"{coordinator}","topology":"aggregator"}}"#,
                     quoted_list(&listed)
                 )
             );
@@ -589,4 +622,80 @@ fn verify_bip340_accepts_a_32_byte_key() {
         value["signature"].as_str().unwrap(),
     );
     assert_verdict(&outcome, true);
+}
+
+/// `chorus sign` runs the protocol in either topology with every election method: the
+/// signature verifies, and the coordinator it reports is the one `chorus elect` names for
+/// the same signers (salted elections depend on the session id, so only membership is
+/// checked for them).
+#[test]
+fn sign_runs_both_topologies_and_every_election_method() {
+    let vectors = read_json(LOTUS_MUSIG2);
+    let secrets = strings(&vectors["keyagg"][2]["input_secret_keys"]);
+    let methods = [
+        "lexicographic",
+        "hash-based",
+        "first-signer",
+        "last-signer",
+        "salted",
+    ];
+    for (dialect, topology, method) in ["bip340", "lotus"]
+        .into_iter()
+        .flat_map(|dialect| ["mesh", "aggregator"].map(|topology| (dialect, topology)))
+        .flat_map(|(dialect, topology)| methods.map(|method| (dialect, topology, method)))
+    {
+        let mut args = vec![
+            "sign",
+            "--dialect",
+            dialect,
+            "--message",
+            MESSAGE,
+            "--topology",
+            topology,
+            "--election",
+            method,
+        ];
+        args.extend(secrets.iter().map(String::as_str));
+        let value = json(&chorus_line(&args));
+        let label = format!("{dialect} {topology} {method}");
+        assert_eq!(value["topology"], topology, "{label}");
+        let signers = strings(&value["signers"]);
+        let coordinator = value["coordinator"].as_str().unwrap();
+        if method == "salted" {
+            assert!(signers.iter().any(|k| k == coordinator), "{label}");
+        } else {
+            let elected = elect(method, None, &signers);
+            assert_eq!(elected["coordinator"], value["coordinator"], "{label}");
+        }
+        assert_verdict(
+            &verify(
+                dialect,
+                value["aggregate_key"].as_str().unwrap(),
+                MESSAGE,
+                value["signature"].as_str().unwrap(),
+            ),
+            true,
+        );
+    }
+}
+
+#[test]
+fn sign_refuses_a_signer_listed_twice_without_repeating_the_key() {
+    let outcome = chorus(&[
+        "sign",
+        "--dialect",
+        "bip340",
+        "--message",
+        MESSAGE,
+        SECRET,
+        GENERATOR_SECRET,
+        SECRET,
+    ]);
+    assert_eq!(outcome.code, 2, "{}", outcome.stderr);
+    assert!(outcome.stdout.is_empty());
+    assert_eq!(
+        outcome.stderr,
+        "error: invalid SECRET #3: the same key as SECRET #1 (each signer signs once)\n"
+    );
+    assert!(!outcome.stderr.contains(SECRET));
 }

@@ -126,6 +126,15 @@ impl Session {
 
     /// A fresh nonce the node has never sent.
     fn fresh_nonce(&self, io: &mut Io<'_>) -> Result<OwnNonce, AbortReason> {
+        #[cfg(feature = "planted-faults")]
+        if io.config.planted(crate::node::PlantedFault::RepeatNonce) {
+            use rand_chacha::rand_core::SeedableRng;
+            let mut fixed = rand_chacha::ChaCha20Rng::from_seed([7; 32]);
+            let (secret, public) =
+                generate_nonce(&self.ctx, io.identity, &self.announce.message, &mut fixed)
+                    .map_err(AbortReason::SigningFailed)?;
+            return Ok(OwnNonce { secret, public });
+        }
         for _ in 0..NONCE_DRAWS {
             let (secret, public) =
                 generate_nonce(&self.ctx, io.identity, &self.announce.message, io.rng)

@@ -17,8 +17,8 @@ use crate::election::ElectionResult;
 use crate::time::Timestamp;
 use crate::timer::{TimerKind, TimerTable};
 use crate::wire::{
-    Channel, Envelope, Payload, Sequence, SessionAbort, SessionAnnounce, SessionId, SignedEnvelope,
-    Topology,
+    Channel, DecodedEnvelope, Envelope, ParsedEnvelope, ParsedPayload, Payload, Sequence,
+    SessionAbort, SessionAnnounce, SessionId, SignedEnvelope, Topology,
 };
 
 use super::checks::{RejectionCounters, ReplayWindow};
@@ -68,6 +68,8 @@ impl Io<'_> {
 pub(crate) struct Held {
     pub(crate) from: PeerId,
     pub(crate) envelope: SignedEnvelope,
+    /// The payload's points, as decoding parsed them.
+    pub(crate) parsed: ParsedPayload,
 }
 
 /// One session.
@@ -266,8 +268,9 @@ impl Session {
         &mut self,
         io: &mut Io<'_>,
         from: &PeerId,
-        signed: SignedEnvelope,
+        decoded: DecodedEnvelope,
     ) -> Result<(), Rejection> {
+        let signed = &decoded.signed;
         if self.phase.is_terminal() {
             return Err(Rejection::SessionClosed {
                 session: self.id,
@@ -287,12 +290,24 @@ impl Session {
         // Every signer has a window; the default stands in only to avoid indexing.
         let window = self.windows.get(sender).copied().unwrap_or_default();
         window.check(sequence, io.config.max_sequence_gap)?;
-        if !signed.verify_signature() {
+        #[cfg(feature = "planted-faults")]
+        let skip_check = io
+            .config
+            .planted(crate::node::PlantedFault::SkipEnvelopeSignature);
+        #[cfg(not(feature = "planted-faults"))]
+        let skip_check = false;
+        // The session parsed its signers' keys when it was announced.
+        let parsed = match self.keys.get(sender) {
+            Some(key) => decoded.parse_points_with_sender(key)?,
+            None => decoded.parse_points()?,
+        };
+        if !skip_check && !io.config.skips_envelope_signatures() && !parsed.verify_signature() {
             return Err(Rejection::BadSignature);
         }
+        let ParsedEnvelope { signed, parsed, .. } = parsed;
         match timing {
-            Timing::Later => self.hold(io, sender, from, signed)?,
-            Timing::Now => self.apply(io, sender, signed)?,
+            Timing::Later => self.hold(io, sender, from, signed, parsed)?,
+            Timing::Now => self.apply(io, sender, signed, parsed)?,
         }
         if let Some(window) = self.windows.get_mut(sender) {
             window.record(sequence);
@@ -307,6 +322,7 @@ impl Session {
         sender: usize,
         from: &PeerId,
         envelope: SignedEnvelope,
+        parsed: ParsedPayload,
     ) -> Result<(), Rejection> {
         let limit = io.config.max_held_per_sender;
         let held = self
@@ -322,6 +338,7 @@ impl Session {
             Held {
                 from: from.clone(),
                 envelope,
+                parsed,
             },
         );
         Ok(())
@@ -349,7 +366,7 @@ impl Session {
                 let Some(held) = self.held.remove(&key) else {
                     continue;
                 };
-                let result = timing.and_then(|_| self.apply(io, key.0, held.envelope));
+                let result = timing.and_then(|_| self.apply(io, key.0, held.envelope, held.parsed));
                 if let Err(rejection) = result {
                     io.counters.record(&held.from, rejection.kind());
                 }

@@ -9,7 +9,7 @@ use crate::crypto::{self, SigningSession};
 use crate::node::error::{AbortReason, Rejection};
 use crate::node::event::Event;
 use crate::node::evidence::Evidence;
-use crate::wire::{NonceCommit, Payload, PayloadKind, SignedEnvelope};
+use crate::wire::{NonceCommit, ParsedPayload, Payload, PayloadKind, SignedEnvelope};
 
 use super::phase::{Broadcast, Phase, Stored};
 use super::{Io, Session};
@@ -22,14 +22,15 @@ impl Session {
         io: &mut Io<'_>,
         sender: usize,
         signed: SignedEnvelope,
+        parsed: ParsedPayload,
     ) -> Result<(), Rejection> {
         let result = match signed.envelope.payload.kind() {
             PayloadKind::Join => self.on_join(io, sender, &signed),
             PayloadKind::SessionReady => self.on_ready(io, &signed),
             PayloadKind::NonceCommit => self.on_commit(io, sender, signed),
-            PayloadKind::NonceShare => self.on_nonce(io, sender, signed),
-            PayloadKind::AggregateNonce => self.on_aggregate_nonce(io, sender, signed),
-            PayloadKind::PartialSignature => self.on_partial(io, sender, signed),
+            PayloadKind::NonceShare => self.on_nonce(io, sender, signed, parsed),
+            PayloadKind::AggregateNonce => self.on_aggregate_nonce(io, sender, signed, parsed),
+            PayloadKind::PartialSignature => self.on_partial(io, sender, signed, parsed),
             PayloadKind::FinalSignature => self.on_final_signature(io, sender, &signed),
             PayloadKind::BroadcastConfirmation => self.on_confirmation(io, sender, &signed),
             PayloadKind::SessionAbort => self.on_abort(io, sender, &signed),
@@ -117,7 +118,12 @@ impl Session {
                 got: PayloadKind::Join,
             });
         }
-        if !join.verify(&self.id) {
+        // The join names its sender (checked above), whose key the session has parsed.
+        let proven = match self.keys.get(sender) {
+            Some(key) => join.verify_with_key(&self.id, key),
+            None => join.verify(&self.id),
+        };
+        if !proven {
             return Err(Rejection::InvalidJoinProof);
         }
         let everyone = if let Phase::Init(joining) = &mut self.phase {
@@ -188,14 +194,19 @@ impl Session {
         io: &mut Io<'_>,
         sender: usize,
         signed: SignedEnvelope,
+        parsed: ParsedPayload,
     ) -> Result<(), Rejection> {
         let got = PayloadKind::NonceShare;
         let Payload::NonceShare(share) = &signed.envelope.payload else {
             return Err(self.wrong_phase(got));
         };
-        let public = share
-            .public_nonce(self.announce.dialect)
-            .map_err(|error| Rejection::InvalidPayload { got, error })?;
+        // Decoding parsed the nonce as Bip340's; another dialect parses it its own way.
+        let public = match parsed {
+            ParsedPayload::PublicNonce(nonce) if nonce.dialect() == self.announce.dialect => nonce,
+            _ => share
+                .public_nonce(self.announce.dialect)
+                .map_err(|error| Rejection::InvalidPayload { got, error })?,
+        };
         let (nonces, round_commitments) = match &self.phase {
             Phase::NonceExchange(round) => (&round.nonces, Some(&round.commitments)),
             Phase::PartialSigExchange(round) => (&round.nonces, None),
@@ -240,14 +251,20 @@ impl Session {
         io: &mut Io<'_>,
         sender: usize,
         signed: SignedEnvelope,
+        parsed: ParsedPayload,
     ) -> Result<(), Rejection> {
         let got = PayloadKind::AggregateNonce;
         let Payload::AggregateNonce(share) = &signed.envelope.payload else {
             return Err(self.wrong_phase(got));
         };
-        let aggregate = share
-            .aggregate_nonce(self.announce.dialect)
-            .map_err(|error| Rejection::InvalidPayload { got, error })?;
+        let aggregate = match parsed {
+            ParsedPayload::AggregateNonce(nonce) if nonce.dialect() == self.announce.dialect => {
+                nonce
+            }
+            _ => share
+                .aggregate_nonce(self.announce.dialect)
+                .map_err(|error| Rejection::InvalidPayload { got, error })?,
+        };
         match &self.phase {
             Phase::NonceExchange(_) => {
                 let signing = SigningSession::new(&self.ctx, &aggregate, &self.announce.message)
@@ -271,14 +288,18 @@ impl Session {
         io: &mut Io<'_>,
         sender: usize,
         signed: SignedEnvelope,
+        parsed: ParsedPayload,
     ) -> Result<(), Rejection> {
         let got = PayloadKind::PartialSignature;
         let Payload::PartialSignature(share) = &signed.envelope.payload else {
             return Err(self.wrong_phase(got));
         };
-        let partial = share
-            .partial_signature()
-            .map_err(|error| Rejection::InvalidPayload { got, error })?;
+        let partial = match parsed {
+            ParsedPayload::PartialSignature(partial) => partial,
+            _ => share
+                .partial_signature()
+                .map_err(|error| Rejection::InvalidPayload { got, error })?,
+        };
         let Phase::PartialSigExchange(round) = &self.phase else {
             return Err(self.wrong_phase(got));
         };

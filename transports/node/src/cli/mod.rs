@@ -20,6 +20,7 @@ mod keyagg;
 mod keygen;
 mod parse;
 mod sign;
+mod sim;
 mod verify;
 
 pub use error::{CliError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INVALID, EXIT_SUCCESS};
@@ -47,10 +48,12 @@ enum Command {
     Keyagg(keyagg::KeyaggArgs),
     /// Elect the coordinator of a signer set.
     Elect(elect::ElectArgs),
-    /// Run a complete n-party MuSig2 signing locally.
+    /// Run a complete n-party MuSig2 signing session locally, one protocol node per signer.
     Sign(sign::SignArgs),
     /// Verify a Schnorr signature; prints `valid` (exit 0) or `invalid` (exit 1).
     Verify(verify::VerifyArgs),
+    /// Run the deterministic simulator: one seed, or a sweep over many.
+    Sim(sim::SimArgs),
 }
 
 /// Runs the command line with the process's standard output and error; returns the exit code.
@@ -105,6 +108,7 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<i32, CliError> {
         Command::Elect(args) => elect::run(&args, out),
         Command::Sign(args) => sign::run(&args, out),
         Command::Verify(args) => verify::run(&args, out),
+        Command::Sim(args) => sim::run(&args, out),
     }
 }
 

@@ -1,16 +1,23 @@
 //! `chorus sign`: a complete n-party MuSig2 signing run inside one process.
 //!
-//! Every signer's steps are the ones a networked signer takes (fresh nonce, partial
-//! signature over the aggregate nonce), and the result is checked the way a coordinator
-//! checks it: every partial signature against its signer's nonce, the final signature
-//! under the aggregate key.
+//! One session-engine [`Node`] per signer runs the real protocol — announcement, joins,
+//! nonce commitments, nonces, partial signatures, the coordinator election — and the bytes
+//! every node sends are handed to their recipient's [`Node::handle_message`] in a plain
+//! loop, as a network would deliver them. The result is checked the way an outsider
+//! checks it: every node holds the same signature, and it verifies under the aggregate key.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::io::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use chorus_core::crypto::{
-    aggregate_nonces, generate_nonce, verify, verify_xonly, CryptoError, Dialect, KeyAggContext,
-    Keypair, PartialSignature, PublicNonce, SecretKey, SecretNonce, Signature, SigningSession,
+    verify, verify_xonly, Dialect, KeyAggContext, Keypair, SecretKey, Signature,
 };
+use chorus_core::election::ElectionMethod;
+use chorus_core::node::{Config, Event, Node, PeerId, Progress, SessionSpec};
+use chorus_core::time::Timestamp;
+use chorus_core::wire::{SessionId, SessionOptions, Topology};
+use rand::RngCore;
 use serde::Serialize;
 
 use super::keygen::random_secret_key;
@@ -26,21 +33,31 @@ pub(crate) struct SignArgs {
     /// The 32-byte message to sign, in hex.
     #[arg(long, value_name = "HEX32")]
     message: String,
+    /// How round messages travel: aggregator (to and from the elected coordinator) or mesh
+    /// (everyone to everyone).
+    #[arg(long, value_name = "TOPOLOGY", default_value_t = Topology::Aggregator)]
+    topology: Topology,
+    /// Election method: lexicographic, hash-based, first-signer, last-signer or salted.
+    #[arg(long, value_name = "METHOD", default_value_t = ElectionMethod::Lexicographic)]
+    election: ElectionMethod,
     /// Sign with this many fresh random keys (1 to 1000) instead of given secret keys.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
     generate: Option<u16>,
-    /// The signers' 32-byte secret keys in hex.
+    /// The signers' 32-byte secret keys in hex (each key once).
     #[arg(value_name = "SECRET")]
     secrets: Vec<String>,
 }
 
-/// The output line; `signers` is the sorted signer list the aggregate key commits to.
+/// The output line; `signers` is the sorted signer list the aggregate key commits to and
+/// `coordinator` the key the election chose.
 #[derive(Serialize)]
 struct SignLine {
     aggregate_key: String,
     xonly_key: Option<String>,
     signature: String,
     signers: Vec<String>,
+    coordinator: String,
+    topology: String,
 }
 
 pub(crate) fn run(args: &SignArgs, out: &mut dyn Write) -> Result<i32, CliError> {
@@ -52,79 +69,212 @@ pub(crate) fn run(args: &SignArgs, out: &mut dyn Write) -> Result<i32, CliError>
         }
         None => parse::secret_keys("SECRET", &args.secrets)?,
     };
-    let (context, signature) = sign_locally(args.dialect, &secrets, &message)?;
+    let keypairs = distinct_keypairs(&secrets)?;
+    let mut spec = SessionSpec::new(
+        keypairs.iter().map(Keypair::public_key).collect(),
+        message,
+        args.dialect,
+    );
+    spec.election = args.election;
+    spec.options = SessionOptions {
+        topology: args.topology,
+        ..SessionOptions::default()
+    };
+    let outcome = Network::new(&keypairs).sign(spec)?;
+
+    let context = KeyAggContext::new(args.dialect, &outcome.signers)?;
+    check_final_signature(&context, &message, &outcome.signature)?;
     let line = SignLine {
         aggregate_key: hex::encode(context.aggregate_key().serialize()),
         xonly_key: context
             .xonly_key()
             .map(|key| hex::encode(key.to_byte_array())),
-        signature: hex::encode(signature.0),
-        signers: context
-            .signers()
+        signature: hex::encode(outcome.signature.0),
+        signers: outcome
+            .signers
             .iter()
             .map(|key| hex::encode(key.serialize()))
             .collect(),
+        coordinator: hex::encode(outcome.coordinator.serialize()),
+        topology: args.topology.to_string(),
     };
     write_json_line(out, &line)?;
     Ok(EXIT_SUCCESS)
 }
 
-/// Runs both MuSig2 rounds for `secrets` and checks the result.
-fn sign_locally(
-    dialect: Dialect,
-    secrets: &[SecretKey],
-    message: &[u8; 32],
-) -> Result<(KeyAggContext, Signature), CliError> {
-    let keypairs = keypairs_in_signer_order(secrets);
-    let public_keys: Vec<_> = keypairs.iter().map(Keypair::public_key).collect();
-    let context = KeyAggContext::new(dialect, &public_keys)?;
-    if context.signers() != public_keys.as_slice() {
-        return Err(CliError::Internal(
-            "the aggregation order differs from the sorted key order".to_owned(),
-        ));
-    }
-
-    let mut rng = rand::rng();
-    let mut secret_nonces: Vec<SecretNonce> = Vec::with_capacity(keypairs.len());
-    let mut public_nonces: Vec<PublicNonce> = Vec::with_capacity(keypairs.len());
-    for keypair in &keypairs {
-        let (secret_nonce, public_nonce) = generate_nonce(&context, keypair, message, &mut rng)
-            .map_err(step("nonce generation"))?;
-        secret_nonces.push(secret_nonce);
-        public_nonces.push(public_nonce);
-    }
-    let aggregate_nonce =
-        aggregate_nonces(dialect, &public_nonces).map_err(step("nonce aggregation"))?;
-    let session =
-        SigningSession::new(&context, &aggregate_nonce, message).map_err(step("session setup"))?;
-
-    let mut partials: Vec<PartialSignature> = Vec::with_capacity(keypairs.len());
-    for (index, (secret_nonce, keypair)) in secret_nonces.into_iter().zip(&keypairs).enumerate() {
-        let partial = session
-            .partial_sign(&context, index, secret_nonce, keypair)
-            .map_err(step("partial signing"))?;
-        partials.push(partial);
-    }
-    for (index, (partial, public_nonce)) in partials.iter().zip(&public_nonces).enumerate() {
-        if !session.partial_verify(&context, index, partial, public_nonce) {
-            return Err(CliError::Internal(format!(
-                "the partial signature of signer {index} does not verify"
-            )));
+/// One key pair per secret; a session lists every signer once.
+fn distinct_keypairs(secrets: &[SecretKey]) -> Result<Vec<Keypair>, CliError> {
+    let keypairs: Vec<Keypair> = secrets.iter().map(Keypair::from_secret_key).collect();
+    let mut seen = BTreeMap::new();
+    for (position, keypair) in keypairs.iter().enumerate() {
+        if let Some(first) = seen.insert(keypair.public_key().serialize(), position) {
+            return Err(CliError::invalid(
+                format!("SECRET #{}", position + 1),
+                format!(
+                    "the same key as SECRET #{} (each signer signs once)",
+                    first + 1
+                ),
+            ));
         }
     }
-    let signature = session
-        .aggregate(&context, &partials)
-        .map_err(step("signature aggregation"))?;
-    check_final_signature(&context, message, &signature)?;
-    Ok((context, signature))
+    Ok(keypairs)
 }
 
-/// Key pairs sorted by their 33-byte compressed public keys: signer index `i` of a sorted
-/// key aggregation is then `keypairs[i]`, duplicates included.
-fn keypairs_in_signer_order(secrets: &[SecretKey]) -> Vec<Keypair> {
-    let mut keypairs: Vec<Keypair> = secrets.iter().map(Keypair::from_secret_key).collect();
-    keypairs.sort_by_key(|keypair| keypair.public_key().serialize());
-    keypairs
+/// What the nodes agreed on.
+struct Outcome {
+    /// The session's signers, sorted.
+    signers: Vec<chorus_core::crypto::PublicKey>,
+    coordinator: chorus_core::crypto::PublicKey,
+    signature: Signature,
+}
+
+/// One node per signer and the messages in flight between them.
+struct Network {
+    nodes: Vec<Node>,
+    /// Each node's peer id (its key, as an in-memory transport names peers).
+    peers: Vec<PeerId>,
+    /// Node index by compressed key.
+    index: BTreeMap<[u8; 33], usize>,
+    in_flight: VecDeque<(usize, chorus_core::node::Transmit)>,
+    now: Timestamp,
+    signatures: Vec<Option<Signature>>,
+    broadcasters: Vec<usize>,
+}
+
+impl Network {
+    /// Nodes seeded from the operating system's randomness, all on the current time.
+    fn new(keypairs: &[Keypair]) -> Self {
+        let now = Timestamp::from_millis(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |elapsed| {
+                    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+                }),
+        );
+        let mut rng = rand::rng();
+        let nodes = keypairs
+            .iter()
+            .map(|keypair| {
+                let mut seed = [0u8; 32];
+                rng.fill_bytes(&mut seed);
+                Node::new(Config::default(), *keypair, seed, now)
+            })
+            .collect();
+        Network {
+            nodes,
+            peers: keypairs
+                .iter()
+                .map(|keypair| PeerId::from_key(&keypair.public_key()))
+                .collect(),
+            index: keypairs
+                .iter()
+                .enumerate()
+                .map(|(i, keypair)| (keypair.public_key().serialize(), i))
+                .collect(),
+            in_flight: VecDeque::new(),
+            now,
+            signatures: vec![None; keypairs.len()],
+            broadcasters: Vec::new(),
+        }
+    }
+
+    /// Node 0 creates the session; every node joins what is announced; the bytes flow
+    /// until no node has anything left to send.
+    fn sign(mut self, spec: SessionSpec) -> Result<Outcome, CliError> {
+        let first = self
+            .nodes
+            .first_mut()
+            .ok_or_else(|| CliError::invalid("SECRET", "at least one signer is needed"))?;
+        let session = first
+            .create_session(self.now, spec)
+            .map_err(|error| CliError::Internal(format!("creating the session: {error}")))?;
+        self.collect(0)?;
+        while let Some((from, transmit)) = self.in_flight.pop_front() {
+            let to = *self.index.get(&transmit.to.serialize()).ok_or_else(|| {
+                CliError::Internal("a node sent a message to a stranger".to_owned())
+            })?;
+            self.nodes[to]
+                .handle_message(
+                    self.now,
+                    self.peers[from].clone(),
+                    transmit.channel,
+                    &transmit.bytes,
+                )
+                .map_err(|rejection| {
+                    CliError::Internal(format!(
+                        "node {to} refused node {from}'s message: {rejection}"
+                    ))
+                })?;
+            self.collect(to)?;
+        }
+        self.outcome(&session)
+    }
+
+    /// Moves node `i`'s transmits into flight and acts on its events.
+    fn collect(&mut self, i: usize) -> Result<(), CliError> {
+        loop {
+            let mut any = false;
+            while let Some(event) = self.nodes[i].poll_event() {
+                any = true;
+                match event {
+                    Event::SessionAnnounced { session, .. } => self.nodes[i]
+                        .join_session(self.now, &session, Progress::Automatic)
+                        .map_err(|error| CliError::Internal(format!("joining: {error}")))?,
+                    Event::SessionComplete { signature, .. } => {
+                        self.signatures[i] = Some(signature);
+                    }
+                    Event::ShouldBroadcast { .. } => self.broadcasters.push(i),
+                    Event::SessionAborted { reason, .. } => {
+                        return Err(CliError::Internal(format!(
+                            "node {i} aborted the session: {reason:?}"
+                        )))
+                    }
+                    _ => {}
+                }
+            }
+            while let Some(transmit) = self.nodes[i].poll_transmit() {
+                any = true;
+                self.in_flight.push_back((i, transmit));
+            }
+            if !any {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Every node completed with the same signature; exactly one, the coordinator, was
+    /// asked to broadcast it.
+    fn outcome(&self, session: &SessionId) -> Result<Outcome, CliError> {
+        let view = self
+            .nodes
+            .first()
+            .and_then(|node| node.session(session))
+            .ok_or_else(|| CliError::Internal("the session disappeared".to_owned()))?;
+        let signature = self.signatures.first().copied().flatten();
+        let agreed = signature.filter(|first| {
+            self.signatures
+                .iter()
+                .all(|signature| *signature == Some(*first))
+        });
+        let signature = agreed.ok_or_else(|| {
+            CliError::Internal("the nodes do not all hold the same signature".to_owned())
+        })?;
+        let coordinator = view.election().coordinator;
+        let broadcaster_is_coordinator = matches!(
+            self.broadcasters.as_slice(),
+            [only] if self.peers[*only].as_bytes() == coordinator.serialize()
+        );
+        if !broadcaster_is_coordinator {
+            return Err(CliError::Internal(
+                "the elected coordinator was not (alone) asked to broadcast".to_owned(),
+            ));
+        }
+        Ok(Outcome {
+            signers: view.signers().to_vec(),
+            coordinator,
+            signature,
+        })
+    }
 }
 
 fn check_final_signature(
@@ -148,9 +298,4 @@ fn check_final_signature(
             "the aggregate signature does not verify".to_owned(),
         ))
     }
-}
-
-/// A failure inside the protocol run, after every input was accepted, is a bug.
-fn step(name: &'static str) -> impl Fn(CryptoError) -> CliError {
-    move |error| CliError::Internal(format!("{name}: {error}"))
 }

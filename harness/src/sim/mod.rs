@@ -1,0 +1,604 @@
+//! [`Sim`]: N nodes on a virtual clock that jumps from one scheduled action to the next.
+//!
+//! The queue holds message deliveries, node timers, and the application's and the fault
+//! plan's actions (create a session, broadcast, crash, restart, heal). One step pops the
+//! earliest action, feeds it to its node, drains that node's outputs through the network
+//! model and the byzantine filter, and checks the invariants on everything that came out.
+
+mod app;
+mod queue;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use chorus_core::crypto::{Keypair, PublicKey};
+use chorus_core::node::{Config, Node, PeerId, Transmit};
+use chorus_core::time::Timestamp;
+use chorus_core::wire::{Channel, SessionId};
+use serde::Serialize;
+
+use crate::byzantine::{Byzantine, Outgoing, Sending, SessionFacts};
+use crate::invariants::{Checker, Delivery, Invariant, Violation};
+use crate::network::{DropCause, Network, Route};
+use crate::peek::{peek, Summary};
+use crate::plan::{FaultMix, Plan, Role, MS};
+use crate::rng::{derive, SimRng, Stream};
+use crate::scenario::{ByzantineKind, Scenario};
+use crate::trace::{kind_name, short, Origin, Trace, TraceRecord};
+
+use queue::{Action, Packet, Queue};
+
+/// The wall-clock time of simulated time zero (nodes check message timestamps against it).
+pub const START_MS: u64 = 1_700_000_000_000;
+
+/// How a run is observed and configured beyond its [`Scenario`].
+///
+/// ```
+/// use chorus_harness::SimOptions;
+///
+/// let options = SimOptions { trace: true, ..SimOptions::default() };
+/// assert!(options.trace);
+/// assert_eq!((options.node_config)(0), chorus_core::node::Config::default());
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct SimOptions {
+    /// Keep every record (for JSON lines and diagrams); the trace hash is always computed.
+    pub trace: bool,
+    /// The configuration of node `index`, at the start and after every restart.
+    pub node_config: fn(usize) -> Config,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            trace: false,
+            node_config: |_| Config::default(),
+        }
+    }
+}
+
+/// Counts of what happened in a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Actions executed.
+    pub steps: u64,
+    /// Sessions created (honest creators).
+    pub sessions: u64,
+    /// Sessions that completed on their creator.
+    pub completed: u64,
+    /// Messages put on the network.
+    pub sent: u64,
+    /// Deliveries (duplicates included).
+    pub delivered: u64,
+    /// Deliveries the receiver rejected.
+    pub rejected: u64,
+    /// Messages lost.
+    pub dropped: u64,
+    /// Duplicates the network made.
+    pub duplicated: u64,
+    /// Crashes.
+    pub crashes: u64,
+    /// Simulated time at the end, in milliseconds.
+    pub virtual_ms: u64,
+}
+
+/// The result of one run.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// What was run.
+    pub scenario: Scenario,
+    /// SHA-256 over every transmitted byte, every delivery's fate and every event.
+    pub trace_hash: [u8; 32],
+    /// Every failed invariant (empty when the run passed).
+    pub violations: Vec<Violation>,
+    /// Counts.
+    pub stats: Stats,
+    /// The fault mix the seed drew.
+    pub mix: FaultMix,
+    /// The records, when [`SimOptions::trace`] was set.
+    pub records: Option<Vec<TraceRecord>>,
+}
+
+impl Outcome {
+    /// Whether every invariant held.
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// The trace hash in hex.
+    pub fn trace_hash_hex(&self) -> String {
+        hex::encode(self.trace_hash)
+    }
+}
+
+/// One node slot: the node itself (absent while crashed) and what survives a crash.
+struct Peer {
+    keypair: Keypair,
+    peer_id: PeerId,
+    role: Role,
+    manual: bool,
+    node: Option<Node>,
+    /// Bumped by every crash, so actions for the old node are ignored.
+    epoch: u32,
+    restarts: u64,
+    /// The timer entry the queue holds for the node.
+    armed: Option<u64>,
+}
+
+/// A deterministic simulation of one [`Scenario`].
+///
+/// ```
+/// use chorus_harness::{FaultPreset, Scenario, Sim, SimOptions};
+///
+/// let scenario = Scenario { seed: 3, faults: FaultPreset::Lossy, ..Scenario::default() };
+/// let first = Sim::new(&scenario, SimOptions::default()).run();
+/// assert!(first.passed(), "{:?}", first.violations);
+/// // Same seed, same trace, byte for byte.
+/// let second = Sim::new(&scenario, SimOptions::default()).run();
+/// assert_eq!(first.trace_hash, second.trace_hash);
+/// ```
+pub struct Sim {
+    scenario: Scenario,
+    options: SimOptions,
+    plan: Plan,
+    now: u64,
+    queue: Queue,
+    peers: Vec<Peer>,
+    keys: Vec<PublicKey>,
+    key_index: BTreeMap<[u8; 33], usize>,
+    network: Network,
+    network_rng: SimRng,
+    app_rng: SimRng,
+    byzantine: Byzantine,
+    facts: BTreeMap<SessionId, SessionFacts>,
+    /// The planned session (the original, for retries) each created session comes from.
+    plan_of: BTreeMap<SessionId, usize>,
+    /// Planned sessions that completed on their creator.
+    completed_plans: BTreeSet<usize>,
+    checker: Checker,
+    trace: Trace,
+    stats: Stats,
+    next_packet: u64,
+    healed: bool,
+    /// Past this simulated time the run stops, settled or not.
+    limit: u64,
+}
+
+impl Sim {
+    /// A run of `scenario`, everything drawn from its seed.
+    pub fn new(scenario: &Scenario, options: SimOptions) -> Self {
+        let plan = Plan::draw(scenario);
+        let keys: Vec<PublicKey> = plan.keys.iter().map(Keypair::public_key).collect();
+        let peers = plan
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(index, keypair)| Peer {
+                keypair: *keypair,
+                peer_id: PeerId::from_key(&keypair.public_key()),
+                role: plan.roles[index],
+                manual: plan.manual[index],
+                node: Some(Node::new(
+                    (options.node_config)(index),
+                    *keypair,
+                    derive(scenario.seed, "node", index as u64, 0),
+                    Timestamp::from_millis(START_MS),
+                )),
+                epoch: 0,
+                restarts: 0,
+                armed: None,
+            })
+            .collect();
+        let mut queue = Queue::default();
+        for (index, session) in plan.sessions.iter().enumerate() {
+            queue.push(session.at, Action::Create(index));
+        }
+        for crash in &plan.crashes {
+            queue.push(crash.at, Action::Crash(crash.node));
+            queue.push(crash.restart_at, Action::Restart(crash.node));
+        }
+        queue.push(plan.heal_at, Action::Heal);
+        let last = plan.sessions.iter().map(|s| s.at).max().unwrap_or(0);
+        let key_index = keys
+            .iter()
+            .enumerate()
+            .map(|(index, key)| (key.serialize(), index))
+            .collect();
+        Sim {
+            scenario: *scenario,
+            options,
+            now: 0,
+            queue,
+            peers,
+            checker: Checker::new(plan.roles.clone(), &keys),
+            keys,
+            key_index,
+            network: Network::new(plan.network.clone()),
+            network_rng: SimRng::new(scenario.seed, Stream::Network),
+            app_rng: SimRng::new(scenario.seed, Stream::Application),
+            byzantine: Byzantine::new(SimRng::new(scenario.seed, Stream::Byzantine)),
+            facts: BTreeMap::new(),
+            plan_of: BTreeMap::new(),
+            completed_plans: BTreeSet::new(),
+            trace: Trace::new(options.trace),
+            stats: Stats::default(),
+            next_packet: 0,
+            healed: false,
+            limit: last.max(plan.heal_at) + 8 * 60 * crate::plan::MIN,
+            plan,
+        }
+    }
+
+    /// The simulated time, in microseconds since the start.
+    pub fn now_us(&self) -> u64 {
+        self.now
+    }
+
+    /// The violations found so far.
+    pub fn violations(&self) -> &[Violation] {
+        self.checker.violations()
+    }
+
+    /// Runs one action; returns whether there is more to do.
+    pub fn step(&mut self) -> bool {
+        if self.finished() {
+            return false;
+        }
+        let Some((at, action)) = self.queue.pop() else {
+            return false;
+        };
+        self.now = self.now.max(at);
+        self.stats.steps += 1;
+        match action {
+            Action::Deliver(packet) => self.deliver(packet),
+            Action::Timer { node, epoch } => self.fire_timer(node, epoch),
+            Action::Create(index) => self.create(index),
+            Action::Broadcast {
+                node,
+                epoch,
+                session,
+            } => self.broadcast(node, epoch, session),
+            Action::Round {
+                node,
+                epoch,
+                session,
+                round,
+            } => self.round(node, epoch, session, round),
+            Action::Crash(node) => self.crash(node),
+            Action::Restart(node) => self.restart(node),
+            Action::Heal => self.heal(),
+        }
+        !self.finished()
+    }
+
+    fn finished(&self) -> bool {
+        (self.queue.pending() == 0 && self.checker.settled()) || self.now > self.limit
+    }
+
+    /// Runs to the end and checks what can only be checked then.
+    pub fn run(mut self) -> Outcome {
+        while self.step() {}
+        let nodes: Vec<Option<&Node>> = self.peers.iter().map(|peer| peer.node.as_ref()).collect();
+        let peer_ids: Vec<PeerId> = self.peers.iter().map(|peer| peer.peer_id.clone()).collect();
+        self.checker.finish(self.now, &nodes, &peer_ids);
+        for violation in self.checker.violations() {
+            let record = TraceRecord::Violation {
+                t_us: violation.t_us,
+                invariant: violation.invariant.name().to_owned(),
+                detail: violation.detail.clone(),
+            };
+            self.trace.record(|| record);
+        }
+        self.stats.virtual_ms = self.now / MS;
+        let (trace_hash, records) = self.trace.finish();
+        Outcome {
+            scenario: self.scenario,
+            trace_hash,
+            violations: self.checker.into_violations(),
+            stats: self.stats,
+            mix: self.plan.mix.clone(),
+            records,
+        }
+    }
+
+    fn timestamp(&self) -> Timestamp {
+        Timestamp::from_millis(START_MS + self.now / MS)
+    }
+
+    fn alive(&self, node: usize, epoch: u32) -> bool {
+        self.peers
+            .get(node)
+            .is_some_and(|peer| peer.epoch == epoch && peer.node.is_some())
+    }
+
+    /// Re-reads a node's next deadline and queues a timer action for it if it moved.
+    fn rearm(&mut self, node: usize) {
+        let Some(peer) = self.peers.get_mut(node) else {
+            return;
+        };
+        let deadline = peer
+            .node
+            .as_ref()
+            .and_then(Node::poll_timeout)
+            .map(|(at, _)| {
+                at.as_millis()
+                    .saturating_sub(START_MS)
+                    .saturating_mul(MS)
+                    .max(self.now)
+            });
+        if let Some(at) = deadline {
+            if peer.armed != Some(at) {
+                peer.armed = Some(at);
+                self.queue.push(
+                    at,
+                    Action::Timer {
+                        node,
+                        epoch: peer.epoch,
+                    },
+                );
+            }
+        }
+    }
+
+    fn fire_timer(&mut self, node: usize, epoch: u32) {
+        if !self.alive(node, epoch) || self.peers[node].armed != Some(self.now) {
+            return;
+        }
+        self.peers[node].armed = None;
+        let now = self.timestamp();
+        if let Some(engine) = self.peers[node].node.as_mut() {
+            engine.handle_timeout(now);
+        }
+        self.drain(node);
+    }
+
+    /// Hands every output of `node` to the application and the network.
+    fn drain(&mut self, node: usize) {
+        loop {
+            let Some(engine) = self.peers[node].node.as_mut() else {
+                return;
+            };
+            if let Some(event) = engine.poll_event() {
+                self.on_event(node, event);
+            } else if let Some(transmit) = engine.poll_transmit() {
+                self.on_transmit(node, transmit);
+            } else {
+                break;
+            }
+        }
+        self.rearm(node);
+    }
+
+    fn on_transmit(&mut self, from: usize, transmit: Transmit) {
+        let Some(&to) = self.key_index.get(&transmit.to.serialize()) else {
+            return;
+        };
+        let bytes: Rc<[u8]> = transmit.bytes.into();
+        let role = self.peers[from].role;
+        let outgoing = match role {
+            Role::Byzantine(kind) if kind != ByzantineKind::Withhold => {
+                let sending = Sending {
+                    me: from,
+                    kind,
+                    keypair: &self.peers[from].keypair,
+                    now: self.timestamp(),
+                    to,
+                    bytes,
+                    facts: self.facts.get(&transmit.session),
+                    keys: &self.keys,
+                };
+                self.byzantine.outgoing(&sending)
+            }
+            _ => vec![Outgoing {
+                to,
+                bytes,
+                origin: if role.is_honest() {
+                    Origin::Honest
+                } else {
+                    Origin::Byzantine
+                },
+                must_reject: false,
+                delay: 0,
+            }],
+        };
+        for message in outgoing {
+            self.send(from, transmit.channel, message);
+        }
+    }
+
+    /// Puts one message on the network.
+    fn send(&mut self, from: usize, channel: Channel, message: Outgoing) {
+        let id = self.next_packet;
+        self.next_packet += 1;
+        self.stats.sent += 1;
+        let sent_at = self.now + message.delay;
+        let envelope = peek(&message.bytes);
+        let session = envelope
+            .as_ref()
+            .map_or(SessionId([0; 32]), |signed| signed.envelope.session_id);
+        if message.origin == Origin::Honest {
+            if let Some(signed) = &envelope {
+                self.checker.on_send(self.now, from, signed);
+            }
+        }
+        self.trace
+            .hash_transmit(sent_at, id, from, message.to, &message.bytes);
+        if self.trace.recording() {
+            let summary = Summary::of(envelope.as_ref());
+            self.trace.record(|| TraceRecord::Send {
+                t_us: sent_at,
+                id,
+                from,
+                to: message.to,
+                session: short(&session),
+                kind: summary.kind.map_or("undecodable".to_owned(), kind_name),
+                attempt: summary.attempt,
+                sequence: summary.sequence,
+                size: message.bytes.len(),
+                origin: message.origin,
+            });
+        }
+        let route = self.network.route(
+            sent_at,
+            (from, message.to),
+            message.bytes.len(),
+            message.origin != Origin::Injected,
+            &mut self.network_rng,
+        );
+        let print = fingerprint(&message.bytes);
+        let packet = Packet {
+            id,
+            from,
+            to: message.to,
+            channel,
+            bytes: message.bytes,
+            session,
+            origin: message.origin,
+            duplicate: false,
+            duplicated: false,
+            must_reject: message.must_reject,
+            sent_at,
+            fingerprint: print,
+        };
+        match route {
+            Route::Dropped(cause) => self.lost(&packet, sent_at, cause),
+            Route::Delivered(arrival, duplicate) => {
+                let mut packet = packet;
+                if let Some(again) = duplicate {
+                    self.stats.duplicated += 1;
+                    packet.duplicated = true;
+                    let copy = Packet {
+                        duplicate: true,
+                        ..packet.clone()
+                    };
+                    self.queue.push(again, Action::Deliver(copy));
+                }
+                self.queue.push(arrival, Action::Deliver(packet));
+            }
+        }
+    }
+
+    fn lost(&mut self, packet: &Packet, at: u64, cause: DropCause) {
+        self.stats.dropped += 1;
+        if packet.origin != Origin::Injected {
+            self.checker.on_lost(&packet.session);
+        }
+        self.trace.hash_fate(at, packet.id, cause.name());
+        self.trace.record(|| TraceRecord::Drop {
+            t_us: at,
+            id: packet.id,
+            from: packet.from,
+            to: packet.to,
+            cause,
+        });
+    }
+
+    fn deliver(&mut self, packet: Packet) {
+        let now = self.timestamp();
+        let from_id = self.peers[packet.from].peer_id.clone();
+        let to = packet.to;
+        let Some(engine) = self.peers[to].node.as_mut() else {
+            self.lost(&packet, self.now, DropCause::Crashed);
+            return;
+        };
+        let result = engine.handle_message(now, from_id, packet.channel, &packet.bytes);
+        self.stats.delivered += 1;
+        if packet.origin != Origin::Injected {
+            self.checker
+                .on_delay(&packet.session, self.now.saturating_sub(packet.sent_at));
+        }
+        let outcome = match &result {
+            Ok(()) => "accepted".to_owned(),
+            Err(rejection) => {
+                self.stats.rejected += 1;
+                format!("{:?}", rejection.kind())
+            }
+        };
+        self.trace.hash_fate(self.now, packet.id, &outcome);
+        self.trace.record(|| TraceRecord::Deliver {
+            t_us: self.now,
+            id: packet.id,
+            from: packet.from,
+            to,
+            duplicate: packet.duplicate,
+            outcome,
+        });
+        self.checker.on_delivery(
+            self.now,
+            Delivery {
+                session: packet.session,
+                from: packet.from,
+                to,
+                origin: packet.origin,
+                id: packet.id,
+                duplicated: packet.duplicated,
+                must_reject: packet.must_reject,
+                fingerprint: packet.fingerprint,
+                result: &result,
+            },
+        );
+        if !self.peers[to].role.is_honest() {
+            self.byzantine.observe(&packet.bytes);
+        }
+        self.drain(to);
+    }
+
+    fn crash(&mut self, node: usize) {
+        if self.healed || self.peers[node].node.is_none() {
+            return;
+        }
+        let peer = &mut self.peers[node];
+        peer.node = None;
+        peer.epoch += 1;
+        peer.armed = None;
+        self.stats.crashes += 1;
+        self.checker.on_crash(node);
+        self.trace.hash_marker(self.now, "crash", node);
+        self.trace.record(|| TraceRecord::Crash {
+            t_us: self.now,
+            node,
+        });
+    }
+
+    fn restart(&mut self, node: usize) {
+        let now = self.timestamp();
+        let seed = self.scenario.seed;
+        let config = (self.options.node_config)(node);
+        let peer = &mut self.peers[node];
+        if peer.node.is_some() {
+            return;
+        }
+        peer.restarts += 1;
+        let rng_seed = derive(seed, "node", node as u64, peer.restarts);
+        peer.node = Some(Node::new(config, peer.keypair, rng_seed, now));
+        self.trace.hash_marker(self.now, "restart", node);
+        self.trace.record(|| TraceRecord::Restart {
+            t_us: self.now,
+            node,
+        });
+        self.rearm(node);
+    }
+
+    fn heal(&mut self) {
+        self.healed = true;
+        self.network.heal();
+        self.trace.hash_marker(self.now, "heal", 0);
+        self.trace.record(|| TraceRecord::Heal { t_us: self.now });
+        for node in 0..self.peers.len() {
+            self.restart(node);
+        }
+        self.schedule_retries();
+    }
+
+    fn fail(&mut self, invariant: Invariant, detail: String) {
+        self.checker.fail(invariant, self.now, detail);
+    }
+}
+
+/// A cheap fingerprint of a message's bytes (FNV-1a), to recognise the same message when
+/// it arrives again by another path.
+fn fingerprint(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
