@@ -46,6 +46,9 @@ pub struct Config {
     pub max_sequence_gap: u64,
     /// The most sessions the node keeps at once, finished ones included (default 1,000).
     pub max_sessions: usize,
+    /// The most sessions one creator may have announced to this node that are still being
+    /// signed (default 16), so a single peer cannot fill the node's session table.
+    pub max_sessions_per_creator: usize,
     /// How many early messages (for a later round or attempt) the node holds per sender and
     /// session until their round comes (default 8).
     pub max_held_per_sender: usize,
@@ -134,6 +137,7 @@ impl Default for Config {
             max_clock_skew: Duration::from_secs(5 * 60),
             max_sequence_gap: 100,
             max_sessions: 1_000,
+            max_sessions_per_creator: 16,
             max_held_per_sender: 8,
             max_queued_outputs: 100_000,
             nonce_memory: 65_536,

@@ -115,6 +115,12 @@ pub enum Rejection {
         /// [`Config::max_sessions`](super::Config::max_sessions).
         limit: usize,
     },
+    /// This session's creator already has as many sessions on this node as it may.
+    #[error("too many sessions from this creator (limit {limit})")]
+    TooManySessionsFromCreator {
+        /// [`Config::max_sessions_per_creator`](super::Config::max_sessions_per_creator).
+        limit: usize,
+    },
     /// The envelope's sender is not one of the session's signers.
     #[error("sender {} is not a signer of the session", hex::encode(sender))]
     NotAParticipant {
@@ -253,6 +259,7 @@ pub enum RejectionKind {
     SessionExists,
     NotASigner,
     TooManySessions,
+    TooManySessionsFromCreator,
     NotAParticipant,
     OwnMessage,
     WrongPhase,
@@ -286,6 +293,9 @@ impl Rejection {
             Rejection::SessionExists { .. } => RejectionKind::SessionExists,
             Rejection::NotASigner { .. } => RejectionKind::NotASigner,
             Rejection::TooManySessions { .. } => RejectionKind::TooManySessions,
+            Rejection::TooManySessionsFromCreator { .. } => {
+                RejectionKind::TooManySessionsFromCreator
+            }
             Rejection::NotAParticipant { .. } => RejectionKind::NotAParticipant,
             Rejection::OwnMessage => RejectionKind::OwnMessage,
             Rejection::WrongPhase { .. } => RejectionKind::WrongPhase,

@@ -26,7 +26,7 @@ use super::event::{Event, PeerId, Transmit};
 use super::group_cache::GroupCache;
 use super::matchmaking::Awaited;
 use super::nonce_tracker::NonceTracker;
-use super::session::{Io, Session, SessionParts, TimerOutcome};
+use super::session::{Io, Phase, Session, SessionParts, TimerOutcome};
 use super::view::SessionView;
 
 /// The timers one session can have armed at once (expiry, stuck check, one broadcast or
@@ -269,6 +269,20 @@ impl Node {
         if self.sessions.len() >= self.config.max_sessions {
             return Err(Rejection::TooManySessions {
                 limit: self.config.max_sessions,
+            });
+        }
+        let creator_key = &signed.envelope.sender;
+        let from_creator = self
+            .sessions
+            .values()
+            .filter(|session| {
+                !session.phase.is_terminal() && !matches!(session.phase, Phase::Complete(_))
+            })
+            .filter(|session| session.announce.signers.get(session.creator) == Some(creator_key))
+            .count();
+        if from_creator >= self.config.max_sessions_per_creator {
+            return Err(Rejection::TooManySessionsFromCreator {
+                limit: self.config.max_sessions_per_creator,
             });
         }
         let announce = announce.clone();
