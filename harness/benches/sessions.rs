@@ -216,12 +216,8 @@ fn rate(label: &str, sessions: u64, elapsed: Duration) -> f64 {
     per_second
 }
 
-fn main() {
-    let quick = std::env::args().any(|arg| arg == "--quick");
-    let budget = Duration::from_secs(if quick { 2 } else { 10 });
-    let keys: Vec<Keypair> = (0..SIGNERS).map(keypair).collect();
-    println!("one core, real cryptography, {SIGNERS} signers, both dialects, with and without nonce commitments");
-
+/// Sessions per CPU second of the cryptography alone.
+fn measure_crypto(budget: Duration, keys: &[Keypair]) -> f64 {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let started = CpuClock::start();
     let mut sessions = 0u64;
@@ -231,11 +227,14 @@ fn main() {
         } else {
             Dialect::Lotus
         };
-        crypto_session(dialect, sessions % 4 < 2, &keys, &mut rng);
+        crypto_session(dialect, sessions % 4 < 2, keys, &mut rng);
         sessions += 1;
     }
-    let ceiling = rate("crypto only (the ceiling)", sessions, started.elapsed());
+    rate("crypto only (the ceiling)", sessions, started.elapsed())
+}
 
+/// Sessions per CPU second of three engines in a plain loop.
+fn measure_engines(budget: Duration, keys: &[Keypair]) -> f64 {
     let now = Timestamp::from_millis(1_700_000_000_000);
     let config = Config {
         max_sessions: 100_000,
@@ -249,60 +248,67 @@ fn main() {
     let started = CpuClock::start();
     let mut sessions = 0u64;
     while started.elapsed() < budget {
-        engine_session(sessions, &keys, &mut nodes, now);
+        engine_session(sessions, keys, &mut nodes, now);
         sessions += 1;
     }
-    let engines = rate(
+    rate(
         "engines in a plain loop (mesh, no network model)",
         sessions,
         started.elapsed(),
-    );
+    )
+}
 
-    let runs = [
-        (FaultPreset::None, TopologyChoice::Mesh),
-        (FaultPreset::Swarm, TopologyChoice::Mixed),
-        (FaultPreset::Chaos, TopologyChoice::Mixed),
-    ];
-    for (faults, topology) in runs {
-        let template = Scenario {
-            signers: Count::exactly(SIGNERS),
-            sessions: 20,
-            topology,
-            faults,
-            ..Scenario::default()
-        };
-        let started = CpuClock::start();
-        let (mut created, mut completed, mut seed) = (0u64, 0u64, 0u64);
-        while started.elapsed() < budget {
-            let outcome = Sim::new(&template.with_seed(seed), SimOptions::default()).run();
-            assert!(outcome.passed(), "seed {seed}: {:?}", outcome.violations);
-            created += outcome.stats.sessions;
-            completed += outcome.stats.completed;
-            seed += 1;
-        }
-        let elapsed = started.elapsed();
-        let simulated = rate(
-            &format!("simulator --faults {faults} --topology {topology}, created"),
-            created,
-            elapsed,
-        );
-        let finished = rate(
-            &format!("simulator --faults {faults} --topology {topology}, completed"),
-            completed,
-            elapsed,
-        );
+/// Sessions per CPU second of the simulator: (created, completed).
+fn measure_sim(budget: Duration, faults: FaultPreset, topology: TopologyChoice) -> (f64, f64) {
+    let template = Scenario {
+        signers: Count::exactly(SIGNERS),
+        sessions: 20,
+        topology,
+        faults,
+        ..Scenario::default()
+    };
+    let started = CpuClock::start();
+    let (mut created, mut completed, mut seed) = (0u64, 0u64, 0u64);
+    while started.elapsed() < budget {
+        let outcome = Sim::new(&template.with_seed(seed), SimOptions::default()).run();
+        assert!(outcome.passed(), "seed {seed}: {:?}", outcome.violations);
+        created += outcome.stats.sessions;
+        completed += outcome.stats.completed;
+        seed += 1;
+    }
+    let elapsed = started.elapsed();
+    let label = format!("simulator --faults {faults} --topology {topology}");
+    let rates = (
+        rate(&format!("{label}, created"), created, elapsed),
+        rate(&format!("{label}, completed"), completed, elapsed),
+    );
+    println!("    ({seed} seeds)");
+    rates
+}
+
+fn main() {
+    let quick = std::env::args().any(|arg| arg == "--quick");
+    let budget = Duration::from_secs(if quick { 2 } else { 10 });
+    let keys: Vec<Keypair> = (0..SIGNERS).map(keypair).collect();
+    println!(
+        "one core, real cryptography, {SIGNERS} signers, both dialects, with and without nonce commitments"
+    );
+    let ceiling = measure_crypto(budget, &keys);
+    let engines = measure_engines(budget, &keys);
+    let (_, finished) = measure_sim(budget, FaultPreset::None, TopologyChoice::Mesh);
+    // The same sessions as the plain loop, and every one completes: the difference is the
+    // simulator's own cost (network model, scheduling, invariants, trace hash).
+    let own = 1_000.0 / finished - 1_000.0 / engines;
+    println!(
+        "    the simulator's own cost: {own:.3} ms per session, {:.0}% of the crypto's {:.3} ms",
+        100.0 * own * ceiling / 1_000.0,
+        1_000.0 / ceiling
+    );
+    for faults in [FaultPreset::Swarm, FaultPreset::Chaos] {
+        let (created, _) = measure_sim(budget, faults, TopologyChoice::Mixed);
         println!(
-            "    {seed} seeds; created at {:.0}% of the crypto-only ceiling",
-            100.0 * simulated / ceiling
+            "    sessions created at {:.0}% of the crypto-only ceiling",
+            100.0 * created / ceiling
         );
-        if faults == FaultPreset::None {
-            // The same sessions as the plain loop, and every one completes: the difference
-            // is the simulator's own cost (network model, scheduling, invariants, hash).
-            let own = 1_000.0 / finished - 1_000.0 / engines;
-            println!(
-                "    the simulator's own cost: {own:.3} ms per session ({:.0}% of the crypto)",
-                100.0 * own * ceiling / 1_000.0
-            );
-        }
     }
 }

@@ -1,14 +1,21 @@
 //! Byzantine peers. A byzantine node runs an ordinary engine (so it knows its sessions and
 //! can sign), but what it sends passes through here: altered (invalid partial signatures,
 //! equivocation, split views) or joined by messages it makes up (replays, stale and
-//! wrong-phase messages, floods, forgeries). Silent coordinators are the application's
-//! doing, in the simulator itself.
+//! wrong-phase messages, floods, forged session messages, advertisements and signing
+//! requests). Silent coordinators are the application's doing, in the simulator itself.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
+use core::time::Duration;
+
 use chorus_core::crypto::{Dialect, Keypair, PartialSignature, PublicKey, SecretKey};
+use chorus_core::discovery::{
+    AdvertisementContent, DiscoveryMessage, RequestContent, SignerAdvertisement, SignerCriteria,
+    SignerMetadata, SigningRequest,
+};
 use chorus_core::election::ElectionMethod;
+use chorus_core::node::PeerId;
 use chorus_core::time::Timestamp;
 use chorus_core::wire::{
     AbortCode, AggregateNonceShare, Envelope, FinalSignature, Join, NonceCommit, NonceShare,
@@ -461,8 +468,63 @@ impl Byzantine {
         seal(envelope, sending.keypair, &mut self.rng).to_vec()
     }
 
-    /// A message in another signer's name: its key as sender, this node's signature.
+    /// Something in another signer's name, signed by this node: a session message, a
+    /// signer advertisement or a signing request.
     fn forge(&mut self, sending: &Sending<'_>) -> Option<Outgoing> {
+        let to = self.other_node(sending);
+        let victim = sending.keys.get(self.other_node(sending))?.serialize();
+        match self.rng.below(3) {
+            0 => {
+                let bytes = self.forged_advertisement(sending, victim);
+                Some(self.injected(to, bytes.into(), true))
+            }
+            1 => {
+                let bytes = self.forged_request(sending, victim)?;
+                Some(self.injected(to, bytes.into(), true))
+            }
+            _ => self.forged_envelope(sending),
+        }
+    }
+
+    /// An advertisement of `victim`'s key, signed with this node's.
+    fn forged_advertisement(&mut self, sending: &Sending<'_>, victim: [u8; 33]) -> Vec<u8> {
+        let content = AdvertisementContent::new(
+            PeerId::new(victim.to_vec()),
+            SignerCriteria::new(["p2pkh"]),
+            SignerMetadata::default(),
+            sending.now,
+            Duration::from_secs(600),
+        );
+        let mut advertisement =
+            SignerAdvertisement::sign(content, sending.keypair, &self.rng.bytes32());
+        advertisement.content.key = victim;
+        DiscoveryMessage::Advertisement(advertisement).encode()
+    }
+
+    /// A signing request in `victim`'s name (it and this node must sign), signed with this
+    /// node's key.
+    fn forged_request(&mut self, sending: &Sending<'_>, victim: [u8; 33]) -> Option<Vec<u8>> {
+        let victim_key = sending
+            .keys
+            .iter()
+            .find(|key| key.serialize() == victim)
+            .copied()?;
+        let keys = [victim_key, sending.keypair.public_key()];
+        let content = RequestContent::new(
+            &keys,
+            self.rng.bytes32(),
+            Dialect::Bip340,
+            sending.now,
+            Duration::from_secs(600),
+        );
+        let mut request = SigningRequest::sign(content, sending.keypair, &self.rng.bytes32());
+        request.content.creator = victim;
+        Some(DiscoveryMessage::Request(request).encode())
+    }
+
+    /// A session message in another signer's name: its key as sender, this node's
+    /// signature.
+    fn forged_envelope(&mut self, sending: &Sending<'_>) -> Option<Outgoing> {
         let own_key = sending.keypair.public_key().serialize();
         let victims: Vec<SignedEnvelope> = self
             .seen

@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chorus_core::crypto::{self, Dialect, PublicKey, Signature};
-use chorus_core::node::{AbortReason, Event, Node, PeerId, Rejection, RejectionKind, SessionView};
+use chorus_core::node::{
+    AbortReason, Event, Evidence, Node, PeerId, Rejection, RejectionKind, SessionView,
+};
 use chorus_core::wire::{Payload, SessionId, SignedEnvelope};
 use serde::Serialize;
 
@@ -12,6 +14,12 @@ use crate::plan::{Role, RunPhase, SEC};
 use crate::trace::{short, Origin};
 
 /// The invariants a run is checked against.
+///
+/// ```
+/// use chorus_harness::Invariant;
+///
+/// assert_eq!(Invariant::NonceUsedOnce.name(), "nonce-used-once");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -133,6 +141,72 @@ struct Tracked {
     /// A signer misbehaves in a way that must stop the session.
     disrupted: bool,
     progress: BTreeMap<usize, Progress>,
+}
+
+impl Tracked {
+    /// Records what an honest node's `event` says about the session; returns what fails.
+    fn observe(&mut self, node: usize, event: &Event) -> Vec<(Invariant, String)> {
+        let mut failures = Vec::new();
+        let progress = self.progress.entry(node).or_default();
+        match event {
+            Event::CoordinatorElected { coordinator, .. } if *coordinator != self.coordinator => {
+                failures.push((
+                    Invariant::SameCoordinator,
+                    format!("node {node} elected another coordinator than the creator"),
+                ));
+            }
+            Event::SessionComplete { signature, .. } => {
+                progress.completed = true;
+                failures.extend(self.check_signature(node, signature));
+            }
+            Event::ShouldBroadcast { attempt, .. } => {
+                let duty = usize::try_from(*attempt)
+                    .ok()
+                    .and_then(|attempt| self.priority.get(attempt))
+                    .and_then(|signer| self.signers.get(*signer).copied().flatten());
+                if duty != Some(node) {
+                    failures.push((
+                        Invariant::BroadcastDuty,
+                        format!("node {node} asked to broadcast for attempt {attempt}"),
+                    ));
+                }
+            }
+            Event::CoordinatorFailed { .. } => progress.failed_coordinators += 1,
+            Event::BroadcastConfirmed { signer, .. } => {
+                progress.confirmed = true;
+                progress.confirmed_by = Some(*signer);
+            }
+            Event::FailoverExhausted { .. } => progress.exhausted = true,
+            _ => {}
+        }
+        failures
+    }
+
+    /// The first signature is verified; every later one must equal it.
+    fn check_signature(
+        &mut self,
+        node: usize,
+        signature: &Signature,
+    ) -> Option<(Invariant, String)> {
+        match self.signature {
+            None => {
+                self.signature = Some(*signature);
+                let valid =
+                    crypto::verify(self.dialect, &self.aggregate_key, &self.message, signature);
+                (!valid).then(|| {
+                    (
+                        Invariant::SignatureVerifies,
+                        format!("node {node} completed with a signature that does not verify"),
+                    )
+                })
+            }
+            Some(first) if first != *signature => Some((
+                Invariant::SameSignature,
+                format!("node {node} completed with another signature"),
+            )),
+            Some(_) => None,
+        }
+    }
 }
 
 /// A delivery, as the checker needs to see it.
@@ -347,14 +421,17 @@ impl Checker {
         let excused = match kind {
             // A relayed copy (a byzantine replay) arrived first and was accepted.
             _ if seen_before => true,
-            // Lost messages, crashes and aborts leave peers in different phases.
+            // Lost messages, crashes and aborts leave peers in different phases; a node
+            // restarted without memory and drawn back into a session (by a replayed
+            // announcement) numbers its messages from 1 again, which peers refuse as replays.
             RejectionKind::UnknownSession
             | RejectionKind::SessionClosed
             | RejectionKind::WrongPhase
             | RejectionKind::StaleAttempt
             | RejectionKind::TooManyHeld
             | RejectionKind::ClockSkew
-            | RejectionKind::Duplicate => self
+            | RejectionKind::Duplicate
+            | RejectionKind::Replay => self
                 .sessions
                 .get(&delivery.session)
                 .is_none_or(|tracked| tracked.disturbed || tracked.disrupted),
@@ -393,88 +470,18 @@ impl Checker {
         let Some(tracked) = self.sessions.get_mut(&id) else {
             return;
         };
-        let progress = tracked.progress.entry(node).or_default();
-        let mut failures = Vec::new();
-        match event {
-            Event::CoordinatorElected { coordinator, .. }
-                if *coordinator != tracked.coordinator =>
-            {
-                failures.push((
-                    Invariant::SameCoordinator,
-                    format!("node {node} elected another coordinator than the creator"),
-                ));
-            }
-            Event::SessionComplete { signature, .. } => {
-                progress.completed = true;
-                // The first signature is verified; every later one must equal it.
-                match tracked.signature {
-                    None => {
-                        tracked.signature = Some(*signature);
-                        if !crypto::verify(
-                            tracked.dialect,
-                            &tracked.aggregate_key,
-                            &tracked.message,
-                            signature,
-                        ) {
-                            failures.push((
-                                Invariant::SignatureVerifies,
-                                format!(
-                                    "node {node} completed with a signature that does not verify"
-                                ),
-                            ));
-                        }
-                    }
-                    Some(first) if first != *signature => failures.push((
-                        Invariant::SameSignature,
-                        format!("node {node} completed with another signature"),
-                    )),
-                    Some(_) => {}
-                }
-            }
-            Event::ShouldBroadcast { attempt, .. } => {
-                let duty = usize::try_from(*attempt)
-                    .ok()
-                    .and_then(|attempt| tracked.priority.get(attempt))
-                    .and_then(|signer| tracked.signers.get(*signer).copied().flatten());
-                if duty != Some(node) {
-                    failures.push((
-                        Invariant::BroadcastDuty,
-                        format!("node {node} asked to broadcast for attempt {attempt}"),
-                    ));
-                }
-            }
-            Event::CoordinatorFailed { .. } => {
-                progress.failed_coordinators += 1;
-            }
-            Event::BroadcastConfirmed { signer, .. } => {
-                progress.confirmed = true;
-                progress.confirmed_by = Some(*signer);
-            }
-            Event::FailoverExhausted { .. } => progress.exhausted = true,
-            Event::SessionAborted {
-                reason:
-                    AbortReason::Blame {
-                        signer,
-                        key,
-                        evidence,
-                    },
-                ..
-            } => {
-                let blamed = self.index.get(&key.serialize()).copied();
-                if blamed.is_none_or(|blamed| self.roles.get(blamed) == Some(&Role::Honest)) {
-                    failures.push((
-                        Invariant::NoHonestBlame,
-                        format!("node {node} blamed honest signer {signer} (node {blamed:?})"),
-                    ));
-                }
-                if evidence.verify().ok() != Some(*key) {
-                    failures.push((
-                        Invariant::BlameEvidence,
-                        format!("node {node}'s evidence against signer {signer} does not verify"),
-                    ));
-                }
-            }
-            _ => {}
+        let mut failures = tracked.observe(node, event);
+        if let Event::SessionAborted {
+            reason:
+                AbortReason::Blame {
+                    signer,
+                    key,
+                    evidence,
+                },
+            ..
+        } = event
+        {
+            failures.extend(self.check_blame(node, *signer, key, evidence));
         }
         for (invariant, detail) in failures {
             self.fail(
@@ -483,6 +490,31 @@ impl Checker {
                 format!("{detail} (session {})", short(&id)),
             );
         }
+    }
+
+    /// An honest node blamed `signer`: it must be byzantine, and the evidence must say so.
+    fn check_blame(
+        &self,
+        node: usize,
+        signer: usize,
+        key: &PublicKey,
+        evidence: &Evidence,
+    ) -> Vec<(Invariant, String)> {
+        let mut failures = Vec::new();
+        let blamed = self.index.get(&key.serialize()).copied();
+        if blamed.is_none_or(|blamed| self.roles.get(blamed) == Some(&Role::Honest)) {
+            failures.push((
+                Invariant::NoHonestBlame,
+                format!("node {node} blamed honest signer {signer} (node {blamed:?})"),
+            ));
+        }
+        if evidence.verify().ok() != Some(*key) {
+            failures.push((
+                Invariant::BlameEvidence,
+                format!("node {node}'s evidence against signer {signer} does not verify"),
+            ));
+        }
+        failures
     }
 
     /// Whether every honest node has settled every session it holds.

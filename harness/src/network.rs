@@ -103,6 +103,12 @@ pub(crate) struct NetworkPlan {
 }
 
 /// Why the network lost a message.
+///
+/// ```
+/// use chorus_harness::DropCause;
+///
+/// assert_eq!(DropCause::Partition.name(), "partition");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DropCause {

@@ -43,6 +43,12 @@ impl Role {
 }
 
 /// The part of a run a session belongs to.
+///
+/// ```
+/// use chorus_harness::RunPhase;
+///
+/// assert!(RunPhase::Safety < RunPhase::Liveness);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunPhase {
@@ -77,6 +83,14 @@ pub(crate) struct CrashPlan {
 }
 
 /// The fault mix one seed drew, as reported with the run.
+///
+/// ```
+/// use chorus_harness::{FaultPreset, Scenario, Sim, SimOptions};
+///
+/// let scenario = Scenario { seed: 1, faults: FaultPreset::None, ..Scenario::default() };
+/// let mix = Sim::new(&scenario, SimOptions::default()).run().mix;
+/// assert_eq!((mix.loss_ppm, mix.partitions, mix.crashes), (0, 0, 0));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FaultMix {
     /// The latency distribution.

@@ -90,12 +90,37 @@ fn tone_of(event: &str) -> Tone {
     }
 }
 
-/// The records as drawable items, and how many nodes there are.
-fn items(records: &[TraceRecord]) -> (Vec<Item>, usize) {
-    let mut labels: BTreeMap<u64, Label> = BTreeMap::new();
-    let mut items = Vec::new();
-    let mut nodes = 0;
-    for record in records {
+/// Turns records into drawable items, remembering each message's label until its fate.
+#[derive(Default)]
+struct Layout {
+    labels: BTreeMap<u64, Label>,
+    items: Vec<Item>,
+    nodes: usize,
+}
+
+impl Layout {
+    fn message(&mut self, id: u64, (from, to): (usize, usize), t_us: u64, fate: Fate, note: &str) {
+        let base = self.labels.get(&id).map(Label::text).unwrap_or_default();
+        self.items.push(Item::Message {
+            from,
+            to,
+            t_us,
+            label: format!("{base}{note}"),
+            fate,
+        });
+    }
+
+    fn note(&mut self, node: usize, t_us: u64, text: String, tone: Tone) {
+        self.nodes = self.nodes.max(node + 1);
+        self.items.push(Item::Note {
+            node,
+            t_us,
+            text,
+            tone,
+        });
+    }
+
+    fn add(&mut self, record: &TraceRecord) {
         match record {
             TraceRecord::Send {
                 id,
@@ -107,14 +132,14 @@ fn items(records: &[TraceRecord]) -> (Vec<Item>, usize) {
                 origin,
                 ..
             } => {
-                nodes = nodes.max(from + 1).max(to + 1);
+                self.nodes = self.nodes.max(from + 1).max(to + 1);
                 let label = Label {
                     kind: kind.clone(),
                     session: session.clone(),
                     attempt: *attempt,
                     injected: *origin == crate::trace::Origin::Injected,
                 };
-                labels.insert(*id, label);
+                self.labels.insert(*id, label);
             }
             TraceRecord::Deliver {
                 t_us,
@@ -124,21 +149,14 @@ fn items(records: &[TraceRecord]) -> (Vec<Item>, usize) {
                 duplicate,
                 outcome,
             } => {
-                let base = labels.get(id).map(Label::text).unwrap_or_default();
-                let (label, fate) = if outcome != "accepted" {
-                    (format!("{base} rejected: {outcome}"), Fate::Rejected)
+                let (fate, note) = if outcome != "accepted" {
+                    (Fate::Rejected, format!(" rejected: {outcome}"))
                 } else if *duplicate {
-                    (format!("{base} (duplicate)"), Fate::Duplicate)
+                    (Fate::Duplicate, " (duplicate)".to_owned())
                 } else {
-                    (base, Fate::Accepted)
+                    (Fate::Accepted, String::new())
                 };
-                items.push(Item::Message {
-                    from: *from,
-                    to: *to,
-                    t_us: *t_us,
-                    label,
-                    fate,
-                });
+                self.message(*id, (*from, *to), *t_us, fate, &note);
             }
             TraceRecord::Drop {
                 t_us,
@@ -147,14 +165,8 @@ fn items(records: &[TraceRecord]) -> (Vec<Item>, usize) {
                 to,
                 cause,
             } => {
-                let base = labels.get(id).map(Label::text).unwrap_or_default();
-                items.push(Item::Message {
-                    from: *from,
-                    to: *to,
-                    t_us: *t_us,
-                    label: format!("{base} lost: {}", cause.name()),
-                    fate: Fate::Dropped,
-                });
+                let note = format!(" lost: {}", cause.name());
+                self.message(*id, (*from, *to), *t_us, Fate::Dropped, &note);
             }
             TraceRecord::Event {
                 t_us,
@@ -163,19 +175,22 @@ fn items(records: &[TraceRecord]) -> (Vec<Item>, usize) {
                 event,
                 detail,
             } if NOTABLE.contains(&event.as_str()) => {
-                nodes = nodes.max(node + 1);
                 let detail = if detail.is_empty() {
                     String::new()
                 } else {
                     format!(" {detail}")
                 };
-                items.push(Item::Note {
-                    node: *node,
-                    t_us: *t_us,
-                    text: format!("{event}{detail} [{session}]"),
-                    tone: tone_of(event),
-                });
+                let text = format!("{event}{detail} [{session}]");
+                self.note(*node, *t_us, text, tone_of(event));
             }
+            TraceRecord::Event { .. } => {}
+            other => self.add_marker(other),
+        }
+    }
+
+    /// Creations, crashes, restarts, the heal and violations.
+    fn add_marker(&mut self, record: &TraceRecord) {
+        match record {
             TraceRecord::Create {
                 t_us,
                 node,
@@ -184,27 +199,17 @@ fn items(records: &[TraceRecord]) -> (Vec<Item>, usize) {
                 topology,
                 phase,
             } => {
-                nodes = nodes.max(node + 1);
-                items.push(Item::Note {
-                    node: *node,
-                    t_us: *t_us,
-                    text: format!("create [{session}] {topology} {phase:?} signers {signers:?}"),
-                    tone: Tone::Plain,
-                });
+                let text = format!("create [{session}] {topology} {phase:?} signers {signers:?}");
+                self.note(*node, *t_us, text, Tone::Plain);
             }
-            TraceRecord::Crash { t_us, node } => items.push(Item::Note {
-                node: *node,
-                t_us: *t_us,
-                text: "CRASH (memory lost)".to_owned(),
-                tone: Tone::Bad,
-            }),
-            TraceRecord::Restart { t_us, node } => items.push(Item::Note {
-                node: *node,
-                t_us: *t_us,
-                text: "restart (fresh node, same key)".to_owned(),
-                tone: Tone::Warning,
-            }),
-            TraceRecord::Heal { t_us } => items.push(Item::Band {
+            TraceRecord::Crash { t_us, node } => {
+                self.note(*node, *t_us, "CRASH (memory lost)".to_owned(), Tone::Bad);
+            }
+            TraceRecord::Restart { t_us, node } => {
+                let text = "restart (fresh node, same key)".to_owned();
+                self.note(*node, *t_us, text, Tone::Warning);
+            }
+            TraceRecord::Heal { t_us } => self.items.push(Item::Band {
                 t_us: *t_us,
                 text: "network healed: liveness phase".to_owned(),
                 tone: Tone::Good,
@@ -213,15 +218,23 @@ fn items(records: &[TraceRecord]) -> (Vec<Item>, usize) {
                 t_us,
                 invariant,
                 detail,
-            } => items.push(Item::Band {
+            } => self.items.push(Item::Band {
                 t_us: *t_us,
                 text: format!("VIOLATION {invariant}: {detail}"),
                 tone: Tone::Bad,
             }),
-            TraceRecord::Event { .. } => {}
+            _ => {}
         }
     }
-    (items, nodes.max(1))
+}
+
+/// The records as drawable items, and how many nodes there are.
+fn items(records: &[TraceRecord]) -> (Vec<Item>, usize) {
+    let mut layout = Layout::default();
+    for record in records {
+        layout.add(record);
+    }
+    (layout.items, layout.nodes.max(1))
 }
 
 fn participant(outcome: &Outcome, node: usize) -> String {
@@ -346,44 +359,7 @@ fn svg_item(out: &mut String, item: &Item, y: usize, width: usize) {
             t_us,
             label,
             fate,
-        } => {
-            let (x1, x2) = (lane_x(*from), lane_x(*to));
-            let (color, dash) = match fate {
-                Fate::Accepted => ("#2b5fab", ""),
-                Fate::Duplicate => ("#6f8fc4", " stroke-dasharray=\"2 3\""),
-                Fate::Rejected => ("#c26a00", " stroke-dasharray=\"6 3\""),
-                Fate::Dropped => ("#c0262d", " stroke-dasharray=\"3 3\""),
-            };
-            let end = if *fate == Fate::Dropped {
-                (x1 + x2) / 2
-            } else {
-                x2
-            };
-            let marker = if *fate == Fate::Dropped {
-                ""
-            } else {
-                " marker-end=\"url(#arrow)\""
-            };
-            let _ = write!(
-                out,
-                "<g><title>{}</title><line x1=\"{x1}\" y1=\"{y}\" x2=\"{end}\" y2=\"{y}\" stroke=\"{color}\" stroke-width=\"1.6\"{dash}{marker}/>",
-                escape(&format!("{} {label}", seconds(*t_us)))
-            );
-            if *fate == Fate::Dropped {
-                let _ = write!(
-                    out,
-                    "<text x=\"{end}\" y=\"{}\" fill=\"{color}\" font-size=\"14\" text-anchor=\"middle\">✕</text>",
-                    y + 5
-                );
-            }
-            let _ = write!(
-                out,
-                "<text x=\"{}\" y=\"{}\" fill=\"{color}\" font-size=\"10\" text-anchor=\"middle\">{}</text></g>",
-                (x1 + x2) / 2,
-                y - 4,
-                escape(label)
-            );
-        }
+        } => svg_message(out, (*from, *to), y, &seconds(*t_us), label, *fate),
         Item::Note {
             node,
             t_us,
@@ -415,6 +391,50 @@ fn svg_item(out: &mut String, item: &Item, y: usize, width: usize) {
             );
         }
     }
+}
+
+/// An arrow from one lane to another; a lost message stops halfway at a cross.
+fn svg_message(
+    out: &mut String,
+    (from, to): (usize, usize),
+    y: usize,
+    time: &str,
+    label: &str,
+    fate: Fate,
+) {
+    let (x1, x2) = (lane_x(from), lane_x(to));
+    let (color, dash) = match fate {
+        Fate::Accepted => ("#2b5fab", ""),
+        Fate::Duplicate => ("#6f8fc4", " stroke-dasharray=\"2 3\""),
+        Fate::Rejected => ("#c26a00", " stroke-dasharray=\"6 3\""),
+        Fate::Dropped => ("#c0262d", " stroke-dasharray=\"3 3\""),
+    };
+    let dropped = fate == Fate::Dropped;
+    let end = if dropped { (x1 + x2) / 2 } else { x2 };
+    let marker = if dropped {
+        ""
+    } else {
+        " marker-end=\"url(#arrow)\""
+    };
+    let _ = write!(
+        out,
+        "<g><title>{}</title><line x1=\"{x1}\" y1=\"{y}\" x2=\"{end}\" y2=\"{y}\" stroke=\"{color}\" stroke-width=\"1.6\"{dash}{marker}/>",
+        escape(&format!("{time} {label}"))
+    );
+    if dropped {
+        let _ = write!(
+            out,
+            "<text x=\"{end}\" y=\"{}\" fill=\"{color}\" font-size=\"14\" text-anchor=\"middle\">✕</text>",
+            y + 5
+        );
+    }
+    let _ = write!(
+        out,
+        "<text x=\"{}\" y=\"{}\" fill=\"{color}\" font-size=\"10\" text-anchor=\"middle\">{}</text></g>",
+        (x1 + x2) / 2,
+        y - 4,
+        escape(label)
+    );
 }
 
 /// The run as a self-contained HTML page (no scripts, no external files; needs

@@ -159,11 +159,15 @@ impl ByzantineKind {
     }
 
     /// Whether a session with such a peer among its signers cannot be expected to
-    /// complete (the honest peers must abort it, blaming the culprit).
+    /// complete: the honest peers must abort it, blaming the culprit, or stop listening to
+    /// a forger (blacklisted after too many bad signatures).
     pub fn disrupts(self) -> bool {
         matches!(
             self,
-            ByzantineKind::InvalidPartial | ByzantineKind::Equivocate | ByzantineKind::SplitView
+            ByzantineKind::InvalidPartial
+                | ByzantineKind::Equivocate
+                | ByzantineKind::SplitView
+                | ByzantineKind::Forged
         )
     }
 }

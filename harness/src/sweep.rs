@@ -45,6 +45,14 @@ impl Default for SweepOptions {
 }
 
 /// One failing seed.
+///
+/// ```
+/// use chorus_harness::{Failure, Scenario};
+///
+/// let scenario = Scenario { seed: 5, ..Scenario::default() };
+/// let failure = Failure { seed: 5, replay: scenario.replay_command(), violations: Vec::new() };
+/// assert!(failure.replay.starts_with("chorus sim --seed 5 "));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
     /// The seed.
@@ -56,6 +64,13 @@ pub struct Failure {
 }
 
 /// What a sweep found.
+///
+/// ```
+/// use chorus_harness::SweepReport;
+///
+/// let report = SweepReport::default();
+/// assert_eq!((report.runs, report.failures.len()), (0, 0));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
     /// Seeds run (each counted once in determinism mode).

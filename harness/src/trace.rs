@@ -13,6 +13,12 @@ use crate::network::DropCause;
 use crate::plan::RunPhase;
 
 /// Who put a message on the network.
+///
+/// ```
+/// use chorus_harness::Origin;
+///
+/// assert_eq!(serde_json::to_string(&Origin::Injected).unwrap(), "\"injected\"");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
@@ -26,6 +32,16 @@ pub enum Origin {
 
 /// One line of a trace. Times are simulated microseconds since the start of the run;
 /// sessions are the first 8 hex digits of their id.
+///
+/// ```
+/// use chorus_harness::{FaultPreset, Scenario, Sim, SimOptions, TraceRecord};
+///
+/// let scenario = Scenario { seed: 2, faults: FaultPreset::None, ..Scenario::default() };
+/// let outcome = Sim::new(&scenario, SimOptions { trace: true, ..SimOptions::default() }).run();
+/// let records = outcome.records.unwrap();
+/// assert!(matches!(records[0], TraceRecord::Create { .. }));
+/// assert!(records.iter().any(|record| matches!(record, TraceRecord::Heal { .. })));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TraceRecord {

@@ -35,7 +35,13 @@ fn forged(envelope: Envelope, sender: &Keypair, mallory: &Keypair) -> Vec<u8> {
 
 #[test]
 fn this_build_is_not_a_fuzzing_build() {
-    assert!(!cfg!(fuzzing));
+    // Checked at compile time: with `--cfg fuzzing` this file does not build.
+    const {
+        assert!(
+            !cfg!(fuzzing),
+            "the test suite must not be built as a fuzzing build"
+        )
+    };
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The session-independent inbound checks: clock skew, the per-sender replay window, and
 //! the per-peer rejection counters.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use core::time::Duration;
 
@@ -121,6 +121,10 @@ impl PeerRejections {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RejectionCounters {
     peers: BTreeMap<PeerId, PeerRejections>,
+    /// The same peers by (total, id): the first is the one to forget when the table is
+    /// full, found without scanning every peer (a flood from ever new peer ids would
+    /// otherwise cost a full scan per rejection).
+    by_total: BTreeSet<(u64, PeerId)>,
     capacity: usize,
 }
 
@@ -128,24 +132,30 @@ impl RejectionCounters {
     pub(crate) fn new(capacity: usize) -> Self {
         RejectionCounters {
             peers: BTreeMap::new(),
+            by_total: BTreeSet::new(),
             capacity: capacity.max(1),
         }
     }
 
     /// Counts a rejection against `peer`; when a new peer finds the table full, the peer
-    /// with the fewest rejections (the least suspicious) is forgotten to make room.
+    /// with the fewest rejections (the least suspicious; the smallest id among equals) is
+    /// forgotten to make room.
     pub(crate) fn record(&mut self, peer: &PeerId, kind: RejectionKind) {
-        if !self.peers.contains_key(peer) && self.peers.len() >= self.capacity {
-            let least = self
-                .peers
-                .iter()
-                .min_by_key(|(id, counters)| (counters.total, (*id).clone()))
-                .map(|(id, _)| id.clone());
-            if let Some(least) = least {
-                self.peers.remove(&least);
+        let known = self.peers.get(peer).map(PeerRejections::total);
+        match known {
+            Some(total) => {
+                self.by_total.remove(&(total, peer.clone()));
             }
+            None if self.peers.len() >= self.capacity => {
+                if let Some((_, least)) = self.by_total.pop_first() {
+                    self.peers.remove(&least);
+                }
+            }
+            None => {}
         }
-        self.peers.entry(peer.clone()).or_default().record(kind);
+        let counters = self.peers.entry(peer.clone()).or_default();
+        counters.record(kind);
+        self.by_total.insert((counters.total, peer.clone()));
     }
 
     pub(crate) fn get(&self, peer: &PeerId) -> Option<&PeerRejections> {
@@ -199,6 +209,34 @@ mod tests {
         window.record(Sequence(70));
         assert!(window.check(Sequence(7), 100).is_ok());
         assert!(window.check(Sequence(6), 100).is_err());
+    }
+
+    #[test]
+    fn keeps_its_order_index_in_step_with_the_counters() {
+        let mut counters = RejectionCounters::new(3);
+        for byte in [5u8, 1, 5, 2, 9, 1, 5, 7, 3] {
+            counters.record(&PeerId::new([byte]), RejectionKind::Replay);
+            assert!(counters.peers.len() <= 3);
+            let index: Vec<(u64, PeerId)> = counters
+                .peers
+                .iter()
+                .map(|(peer, counts)| (counts.total(), peer.clone()))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            assert_eq!(counters.by_total.iter().cloned().collect::<Vec<_>>(), index);
+        }
+        // Peer 5 (three rejections) survives every eviction; among peers with one, the
+        // smallest id went first each time.
+        assert_eq!(
+            counters.get(&PeerId::new([5])).map(PeerRejections::total),
+            Some(3)
+        );
+        let kept: Vec<&PeerId> = counters.peers.keys().collect();
+        assert_eq!(
+            kept,
+            [&PeerId::new([3]), &PeerId::new([5]), &PeerId::new([9])]
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ impl Writer {
 
     /// The smallest `u32` that `arbitrary` maps to variant `index` of `count`.
     fn variant(&mut self, index: u64, count: u64) {
-        let scaled = ((index << 32) + count - 1) / count;
+        let scaled = (index << 32).div_ceil(count);
         let scaled = u32::try_from(scaled).expect("a variant index below the count");
         self.le(&scaled.to_le_bytes());
     }

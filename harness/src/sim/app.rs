@@ -2,7 +2,9 @@
 //! announced, moves rounds by hand on manual nodes, and broadcasts when asked to (unless
 //! it is a silent coordinator). At the heal it retries what did not complete.
 
+use chorus_core::discovery::DiscoveryEvent;
 use chorus_core::node::{Event, Progress, SessionSpec};
+use chorus_core::security::SecurityEvent;
 use chorus_core::wire::SessionId;
 
 use super::queue::Action;
@@ -80,6 +82,39 @@ impl Sim {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Discovery's events: only the security manager's matter here (no honest peer may
+    /// be blacklisted or graylisted).
+    pub(super) fn on_discovery_event(&mut self, node: usize, event: &DiscoveryEvent) {
+        let DiscoveryEvent::Security(security) = event else {
+            return;
+        };
+        let name = match security {
+            SecurityEvent::PeerBlacklisted { .. } => "peer_blacklisted",
+            SecurityEvent::PeerGraylisted { .. } => "peer_graylisted",
+            _ => "peer_unblacklisted",
+        };
+        let peer = self
+            .peers
+            .iter()
+            .position(|candidate| candidate.peer_id == *security.peer());
+        self.trace
+            .hash_marker(self.now, name, peer.unwrap_or(usize::MAX));
+        self.trace.record(|| TraceRecord::Event {
+            t_us: self.now,
+            node,
+            session: String::new(),
+            event: name.to_owned(),
+            detail: peer.map_or_else(String::new, |peer| format!("node {peer}")),
+        });
+        let honest_victim = peer.is_some_and(|peer| self.peers[peer].role.is_honest());
+        if self.peers[node].role.is_honest() && honest_victim && name != "peer_unblacklisted" {
+            self.fail(
+                Invariant::HonestNotPenalised,
+                format!("node {node}: {name} honest node {peer:?}"),
+            );
         }
     }
 

@@ -12,9 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use chorus_core::crypto::{Keypair, PublicKey};
+use chorus_core::discovery::DISCOVERY_FORMAT;
 use chorus_core::node::{Config, Node, PeerId, Transmit};
 use chorus_core::time::Timestamp;
-use chorus_core::wire::{Channel, SessionId};
+use chorus_core::wire::{Channel, SessionId, SignedEnvelope};
 use serde::Serialize;
 
 use crate::byzantine::{Byzantine, Outgoing, Sending, SessionFacts};
@@ -58,6 +59,16 @@ impl Default for SimOptions {
 }
 
 /// Counts of what happened in a run.
+///
+/// ```
+/// use chorus_harness::{FaultPreset, Scenario, Sim, SimOptions};
+///
+/// let scenario = Scenario { seed: 9, faults: FaultPreset::None, ..Scenario::default() };
+/// let stats = Sim::new(&scenario, SimOptions::default()).run().stats;
+/// // Without faults every session completes and nothing is lost.
+/// assert_eq!(stats.completed, stats.sessions);
+/// assert_eq!(stats.dropped, 0);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
     /// Actions executed.
@@ -83,6 +94,15 @@ pub struct Stats {
 }
 
 /// The result of one run.
+///
+/// ```
+/// use chorus_harness::{Scenario, Sim, SimOptions};
+///
+/// let outcome = Sim::new(&Scenario::default(), SimOptions::default()).run();
+/// assert!(outcome.passed());
+/// assert_eq!(outcome.trace_hash_hex().len(), 64);
+/// assert!(outcome.records.is_none(), "tracing was off");
+/// ```
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// What was run.
@@ -362,6 +382,10 @@ impl Sim {
                 self.on_event(node, event);
             } else if let Some(transmit) = engine.poll_transmit() {
                 self.on_transmit(node, transmit);
+            } else if let Some(event) = engine.poll_discovery_event() {
+                self.on_discovery_event(node, &event);
+            } else if engine.poll_discovery_transmit().is_some() {
+                // The simulated nodes never advertise or publish requests.
             } else {
                 break;
             }
@@ -424,19 +448,8 @@ impl Sim {
         self.trace
             .hash_transmit(sent_at, id, from, message.to, &message.bytes);
         if self.trace.recording() {
-            let summary = Summary::of(envelope.as_ref());
-            self.trace.record(|| TraceRecord::Send {
-                t_us: sent_at,
-                id,
-                from,
-                to: message.to,
-                session: short(&session),
-                kind: summary.kind.map_or("undecodable".to_owned(), kind_name),
-                attempt: summary.attempt,
-                sequence: summary.sequence,
-                size: message.bytes.len(),
-                origin: message.origin,
-            });
+            let record = send_record((id, sent_at), from, &message, envelope.as_ref());
+            self.trace.record(|| record);
         }
         let route = self.network.route(
             sent_at,
@@ -592,6 +605,34 @@ impl Sim {
 
     fn fail(&mut self, invariant: Invariant, detail: String) {
         self.checker.fail(invariant, self.now, detail);
+    }
+}
+
+/// The trace record of a message put on the network.
+fn send_record(
+    (id, t_us): (u64, u64),
+    from: usize,
+    message: &Outgoing,
+    envelope: Option<&SignedEnvelope>,
+) -> TraceRecord {
+    let summary = Summary::of(envelope);
+    let kind = match summary.kind {
+        Some(kind) => kind_name(kind),
+        None if message.bytes.first() == Some(&DISCOVERY_FORMAT) => "discovery".to_owned(),
+        None => "undecodable".to_owned(),
+    };
+    let session = envelope.map_or(SessionId([0; 32]), |signed| signed.envelope.session_id);
+    TraceRecord::Send {
+        t_us,
+        id,
+        from,
+        to: message.to,
+        session: short(&session),
+        kind,
+        attempt: summary.attempt,
+        sequence: summary.sequence,
+        size: message.bytes.len(),
+        origin: message.origin,
     }
 }
 
