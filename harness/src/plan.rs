@@ -446,3 +446,72 @@ fn draw_partition(nodes: usize, heal_at: u64, rng: &mut SimRng) -> Partition {
         mode,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Count;
+
+    fn plan(seed: u64, byzantine: ByzantineKind, faults: FaultPreset) -> Plan {
+        Plan::draw(&Scenario {
+            seed,
+            signers: Count { low: 4, high: 7 },
+            faults,
+            byzantine,
+            ..Scenario::default()
+        })
+    }
+
+    #[test]
+    fn creators_are_honest_and_liveness_signers_can_complete() {
+        for seed in 0..50 {
+            let plan = plan(seed, ByzantineKind::InvalidPartial, FaultPreset::Chaos);
+            assert!(plan.roles.iter().any(|role| !role.is_honest()));
+            for session in &plan.sessions {
+                assert!(plan.roles[session.creator].is_honest());
+                assert!(session.signers.contains(&session.creator));
+                if session.phase == RunPhase::Liveness {
+                    assert!(session.at > plan.heal_at);
+                    assert!(session.signers.iter().all(|node| plan.roles[*node].completes()));
+                } else {
+                    assert!(session.at < plan.heal_at);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_swarm_switches_faults_on_and_off_by_seed() {
+        let mixes: Vec<FaultMix> = (0..40)
+            .map(|seed| plan(seed, ByzantineKind::None, FaultPreset::Swarm).mix)
+            .collect();
+        assert!(mixes.iter().any(|mix| mix.loss_ppm == 0));
+        assert!(mixes.iter().any(|mix| mix.loss_ppm > 0));
+        assert!(mixes.iter().any(|mix| mix.crashes == 0));
+        assert!(mixes.iter().any(|mix| mix.crashes > 0));
+        assert!(mixes.iter().any(|mix| mix.bandwidth.is_some()));
+        assert!(mixes.iter().any(|mix| mix.partitions > 0));
+    }
+
+    #[test]
+    fn presets_without_loss_never_lose_or_crash() {
+        for preset in [FaultPreset::None, FaultPreset::Latency, FaultPreset::Bandwidth] {
+            assert!(!preset.loses_messages());
+            for seed in 0..20 {
+                let plan = plan(seed, ByzantineKind::None, preset);
+                assert_eq!(plan.network.loss_ppm, 0);
+                assert!(plan.network.partitions.is_empty());
+                assert!(plan.crashes.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn silent_coordinators_may_be_all_but_one() {
+        let most = (0..200)
+            .map(|seed| plan(seed, ByzantineKind::Withhold, FaultPreset::None))
+            .map(|plan| plan.roles.iter().filter(|role| role.withholds()).count())
+            .max();
+        assert_eq!(most, Some(6));
+    }
+}
