@@ -472,7 +472,10 @@ mod tests {
                 assert!(session.signers.contains(&session.creator));
                 if session.phase == RunPhase::Liveness {
                     assert!(session.at > plan.heal_at);
-                    assert!(session.signers.iter().all(|node| plan.roles[*node].completes()));
+                    assert!(session
+                        .signers
+                        .iter()
+                        .all(|node| plan.roles[*node].completes()));
                 } else {
                     assert!(session.at < plan.heal_at);
                 }
@@ -495,7 +498,11 @@ mod tests {
 
     #[test]
     fn presets_without_loss_never_lose_or_crash() {
-        for preset in [FaultPreset::None, FaultPreset::Latency, FaultPreset::Bandwidth] {
+        for preset in [
+            FaultPreset::None,
+            FaultPreset::Latency,
+            FaultPreset::Bandwidth,
+        ] {
             assert!(!preset.loses_messages());
             for seed in 0..20 {
                 let plan = plan(seed, ByzantineKind::None, preset);

@@ -131,3 +131,25 @@ fn node_ops_seeds_reach_their_states() {
         );
     }
 }
+
+#[test]
+fn decode_seeds_are_well_formed_messages() {
+    use chorus_core::discovery::DiscoveryMessage;
+    use chorus_core::wire::{Channel, SignedEnvelope};
+
+    let mut messages = 0;
+    for seed in fuzz::seed_corpus() {
+        if seed.target != "decode" || seed.name.ends_with("-pair") || seed.name.ends_with("-text") {
+            continue;
+        }
+        let envelope = SignedEnvelope::decode(&seed.bytes, Channel::Gossip);
+        let record = DiscoveryMessage::decode(&seed.bytes, Channel::Gossip);
+        assert!(
+            envelope.is_ok() || record.is_ok(),
+            "{}: {envelope:?} / {record:?}",
+            seed.name
+        );
+        messages += 1;
+    }
+    assert!(messages >= 14, "only {messages} decode seeds");
+}

@@ -21,7 +21,7 @@ use super::world::World;
 
 /// Crafted timestamps stay within this of the current time, so that about half of them
 /// pass the default five-minute clock-skew check.
-const TEN_MINUTES_MS: i32 = 600_000;
+pub(super) const TEN_MINUTES_MS: i32 = 600_000;
 
 const ABORT_CODES: [AbortCode; 8] = [
     AbortCode::Closed,

@@ -6,6 +6,7 @@ use core::str::FromStr;
 use chorus_core::crypto::{
     AggregateNonce, Dialect, PartialSignature, PublicKey, PublicNonce, Signature,
 };
+use chorus_core::discovery::DiscoveryMessage;
 use chorus_core::election::ElectionMethod;
 use chorus_core::node::Evidence;
 use chorus_core::time::Timestamp;
@@ -20,11 +21,12 @@ use serde::Serialize;
 
 /// Feeds `bytes` to every decoder of the wire format and the crypto parsers.
 ///
-/// Whole: as a signed envelope on both channels (the full inbound decode), as the postcard
-/// form of every wire type, as text for every `FromStr`, as the fixed-size encodings of
-/// keys, nonces and signatures. Split in two at the position the first two bytes name: as
-/// a pair of envelopes handed to [`Evidence::verify`]. Whatever decodes must encode back to
-/// an equal value (to the same bytes, for envelopes, which must be canonical).
+/// Whole: as a signed envelope and as a discovery record on both channels (the full inbound
+/// decodes), as the postcard form of every wire type, as text for every `FromStr`, as the
+/// fixed-size encodings of keys, nonces and signatures. Split in two at the position the
+/// first two bytes name: as a pair of envelopes handed to [`Evidence::verify`]. Whatever
+/// decodes must encode back to an equal value (to the same bytes, for envelopes and
+/// records, which must be canonical).
 ///
 /// # Panics
 ///
@@ -35,6 +37,7 @@ use serde::Serialize;
 /// ```
 pub fn decode(bytes: &[u8]) {
     envelopes(bytes);
+    discovery_messages(bytes);
     wire_types(bytes);
     crypto_encodings(bytes);
     if let Ok(text) = core::str::from_utf8(bytes) {
@@ -88,6 +91,35 @@ fn envelopes(bytes: &[u8]) {
     assert_eq!(signed.envelope.validate(), Ok(()));
     assert_eq!(signed.envelope.payload.parse().as_ref(), Ok(&parsed.parsed));
     payload_details(&signed.envelope, &parsed.parsed);
+}
+
+/// Discovery records (advertisements, withdrawals, signing requests, join proofs) on both
+/// channels: what decodes is canonical, valid, and its signature check does not panic.
+fn discovery_messages(bytes: &[u8]) {
+    let gossip = DiscoveryMessage::decode(bytes, Channel::Gossip);
+    let direct = DiscoveryMessage::decode(bytes, Channel::Direct);
+    if let Ok(message) = &gossip {
+        assert_eq!(
+            direct.as_ref(),
+            Ok(message),
+            "a gossip record decodes on a stream"
+        );
+    }
+    let Ok(message) = direct else {
+        return;
+    };
+    assert_eq!(
+        message.encode(),
+        bytes,
+        "decode accepts only canonical bytes"
+    );
+    assert_eq!(message.validate(), Ok(()));
+    let _ = match &message {
+        DiscoveryMessage::Advertisement(advertisement) => advertisement.verify_signature(),
+        DiscoveryMessage::Withdrawal(withdrawal) => withdrawal.verify_signature(),
+        DiscoveryMessage::Request(request) => request.verify_signature(),
+        DiscoveryMessage::Join(proof) => proof.verify_signature(),
+    };
 }
 
 /// The per-payload parsers the session engine runs once it knows the session.

@@ -6,7 +6,10 @@
 //! value, and each element of a `Vec` after a `true` byte, with a `false` byte (or the end
 //! of the data) closing it.
 
-use super::ops::{Crafted, NodeOps, Op, PayloadChoice, SequenceChoice, SessionChoice, Setup};
+use super::ops::{
+    Crafted, CraftedRecord, NodeOps, Op, PayloadChoice, RecordChoice, SequenceChoice,
+    SessionChoice, Setup,
+};
 use super::scenario::ScenarioInput;
 use arbitrary::{Arbitrary, Unstructured};
 
@@ -86,7 +89,7 @@ impl Writer {
     }
 
     fn op(&mut self, op: &Op) {
-        const OPS: u64 = 18;
+        const OPS: u64 = 27;
         match op {
             Op::Deliver { pick } => {
                 self.variant(0, OPS);
@@ -168,7 +171,78 @@ impl Writer {
                 self.variant(17, OPS);
                 self.bool(*on);
             }
+            Op::Advertise {
+                node,
+                types,
+                lifetime_s,
+            } => {
+                self.variant(18, OPS);
+                self.u8(*node);
+                self.u8(*types);
+                self.le(&lifetime_s.to_le_bytes());
+            }
+            Op::Withdraw => self.variant(19, OPS),
+            Op::FindSigners { types } => {
+                self.variant(20, OPS);
+                self.u8(*types);
+            }
+            Op::AnnounceRequest {
+                node,
+                session,
+                lifetime_s,
+            } => {
+                self.variant(21, OPS);
+                self.u8(*node);
+                self.session_choice(session);
+                self.le(&lifetime_s.to_le_bytes());
+            }
+            Op::JoinRequest { pick, manual } => {
+                self.variant(22, OPS);
+                self.u8(*pick);
+                self.bool(*manual);
+            }
+            Op::Blacklist { peer } => {
+                self.variant(23, OPS);
+                self.u8(*peer);
+            }
+            Op::Unblacklist { peer } => {
+                self.variant(24, OPS);
+                self.u8(*peer);
+            }
+            Op::Graylist { peer, seconds } => {
+                self.variant(25, OPS);
+                self.u8(*peer);
+                self.le(&seconds.to_le_bytes());
+            }
+            Op::CraftedRecord(crafted) => {
+                self.variant(26, OPS);
+                self.crafted_record(crafted);
+            }
         }
+    }
+
+    fn crafted_record(&mut self, crafted: &CraftedRecord) {
+        self.u8(crafted.signer);
+        self.u8(crafted.from);
+        self.bool(crafted.other_peer);
+        self.le(&crafted.time_offset_ms.to_le_bytes());
+        self.le(&crafted.lifetime_s.to_le_bytes());
+        match &crafted.record {
+            RecordChoice::Advertisement { types } => {
+                self.variant(0, 4);
+                self.u8(*types);
+            }
+            RecordChoice::Withdrawal => self.variant(1, 4),
+            RecordChoice::Request(choice) => {
+                self.variant(2, 4);
+                self.session_choice(choice);
+            }
+            RecordChoice::Join { request } => {
+                self.variant(3, 4);
+                self.u8(*request);
+            }
+        }
+        self.bool(crafted.gossip);
     }
 
     fn crafted(&mut self, crafted: &Crafted) {

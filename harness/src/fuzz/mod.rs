@@ -27,18 +27,23 @@ mod craft;
 mod crypto;
 mod decode;
 mod encode;
+mod matchmaking;
 mod ops;
 mod outputs;
 mod scenario;
 mod seeds;
 mod world;
 
+use chorus_core::discovery::DiscoveryEvent;
 use chorus_core::node::{Event, Rejection};
 
 pub use arbitrary;
 pub use crypto::decode_crypto;
 pub use decode::decode;
-pub use ops::{Crafted, NodeOps, Op, PayloadChoice, SequenceChoice, SessionChoice, Setup};
+pub use ops::{
+    Crafted, CraftedRecord, NodeOps, Op, PayloadChoice, RecordChoice, SequenceChoice,
+    SessionChoice, Setup,
+};
 pub use scenario::{run_scenario, scenario, ScenarioInput};
 pub use seeds::{node_ops_seeds, seed_corpus, NodeOpsSeed, Seed};
 
@@ -108,6 +113,8 @@ pub struct NodeOpsReport {
     pub events: Vec<Event>,
     /// Every rejection of a message handed to the node under test, in order.
     pub rejections: Vec<Rejection>,
+    /// Every discovery event the node under test emitted, in order.
+    pub discovery_events: Vec<DiscoveryEvent>,
 }
 
 /// [`node_ops`] on operations already drawn; returns what the node under test did.

@@ -158,6 +158,112 @@ pub enum Op {
         /// Stop draining (else resume, draining everything queued).
         on: bool,
     },
+    /// The node under test (or a peer) advertises its key.
+    Advertise {
+        /// The advertiser: 0 is the node under test, else a peer (modulo the peers).
+        node: u8,
+        /// Bit 0: it signs "spend" transactions; bit 1: "swap" ones (neither: none).
+        types: u8,
+        /// How long the advertisement lives, in seconds.
+        lifetime_s: u16,
+    },
+    /// The node under test withdraws its advertisement.
+    Withdraw,
+    /// The node under test looks for advertised signers.
+    FindSigners {
+        /// Bit 0: only "spend" signers; bit 1: only "swap" ones.
+        types: u8,
+    },
+    /// The node under test (or a peer) announces a signing request.
+    AnnounceRequest {
+        /// The creator: 0 is the node under test, else a peer (modulo the peers).
+        node: u8,
+        /// The session the request asks for.
+        session: SessionChoice,
+        /// How long the request stays joinable, in seconds.
+        lifetime_s: u16,
+    },
+    /// The node under test joins a signing request that needs its key.
+    JoinRequest {
+        /// Which, modulo the requests waiting for it.
+        pick: u8,
+        /// Manual progress in the session (else automatic).
+        manual: bool,
+    },
+    /// The node under test blacklists a transport peer.
+    Blacklist {
+        /// The transport peer.
+        peer: u8,
+    },
+    /// The node under test takes a transport peer off its blacklist.
+    Unblacklist {
+        /// The transport peer.
+        peer: u8,
+    },
+    /// The node under test graylists a transport peer.
+    Graylist {
+        /// The transport peer.
+        peer: u8,
+        /// For how long, in seconds.
+        seconds: u16,
+    },
+    /// Hands the node under test a discovery record built from arbitrary fields and
+    /// signed by a known key.
+    CraftedRecord(Box<CraftedRecord>),
+}
+
+/// A discovery record from arbitrary fields, signed by a known key.
+///
+/// ```
+/// use arbitrary::{Arbitrary, Unstructured};
+/// use chorus_harness::fuzz::CraftedRecord;
+///
+/// let record = CraftedRecord::arbitrary(&mut Unstructured::new(&[0; 64])).unwrap();
+/// assert!(!record.gossip);
+/// ```
+#[derive(Debug, Clone, Arbitrary)]
+pub struct CraftedRecord {
+    /// Whose key signs it (modulo the known keys; key 0 is the node under test's own).
+    pub signer: u8,
+    /// The transport peer it seems to come from (and, unless `other_peer`, the peer the
+    /// record names).
+    pub from: u8,
+    /// The record names another transport peer than the one delivering it.
+    pub other_peer: bool,
+    /// Its creation time, relative to the current time, in milliseconds (modulo ten
+    /// minutes).
+    pub time_offset_ms: i32,
+    /// How long it lives, in seconds (beyond a day is refused).
+    pub lifetime_s: u32,
+    /// The record.
+    pub record: RecordChoice,
+    /// Gossip (else a direct stream).
+    pub gossip: bool,
+}
+
+/// The kind of a crafted discovery record.
+///
+/// ```
+/// use chorus_harness::fuzz::RecordChoice;
+///
+/// assert!(matches!(RecordChoice::Withdrawal, RecordChoice::Withdrawal));
+/// ```
+#[derive(Debug, Clone, Arbitrary)]
+pub enum RecordChoice {
+    /// An advertisement of the signer's key.
+    Advertisement {
+        /// Bit 0: "spend"; bit 1: "swap".
+        types: u8,
+    },
+    /// The withdrawal of such an advertisement.
+    Withdrawal,
+    /// A signing request created by the signer.
+    Request(SessionChoice),
+    /// A join of a known request.
+    Join {
+        /// Which, modulo the known requests (none known: an unknown id).
+        request: u8,
+    },
 }
 
 /// A session to create, from small numbers.

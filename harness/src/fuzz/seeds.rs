@@ -5,7 +5,11 @@
 //! committed files match and that every `node_ops` seed still reaches its state.
 
 use chorus_core::crypto::{Keypair, SecretKey};
-use chorus_core::node::{AbortReason, Event, Rejection};
+use chorus_core::discovery::{
+    AdvertisementContent, AdvertisementWithdrawal, DiscoveryEvent, DiscoveryMessage, JoinProof,
+    RequestContent, SignerAdvertisement, SignerCriteria, SignerMetadata, SigningRequest,
+};
+use chorus_core::node::{AbortReason, Event, PeerId, Rejection};
 use chorus_core::time::Timestamp;
 use chorus_core::wire::{
     AbortCode, AggregateNonceShare, BroadcastConfirmation, Envelope, FinalSignature, Join,
@@ -13,7 +17,10 @@ use chorus_core::wire::{
     SessionAnnounce, SessionId, SessionOptions, SessionReady, SignedEnvelope,
 };
 
-use super::ops::{Crafted, NodeOps, Op, PayloadChoice, SequenceChoice, SessionChoice, Setup};
+use super::ops::{
+    Crafted, CraftedRecord, NodeOps, Op, PayloadChoice, RecordChoice, SequenceChoice,
+    SessionChoice, Setup,
+};
 use super::scenario::ScenarioInput;
 use super::NodeOpsReport;
 
@@ -111,14 +118,149 @@ fn blamed(report: &NodeOpsReport, code: AbortCode) -> bool {
 
 /// Every `node_ops` seed.
 pub fn node_ops_seeds() -> Vec<NodeOpsSeed> {
+    let mut seeds = completing_seeds();
+    seeds.extend(blame_seeds());
+    seeds.extend(timer_seeds());
+    seeds.extend(pressure_seeds());
+    seeds.extend(discovery_flow_seeds());
+    seeds
+}
+
+/// Discovery: a signing request that becomes a session, from either side, and
+/// advertisements with the black- and graylists.
+fn discovery_flow_seeds() -> Vec<NodeOpsSeed> {
+    let from_peer_one = SessionChoice {
+        others: 0b101, // the node under test and peer 2, besides peer 1
+        ..session(true, false, false)
+    };
+    vec![
+        NodeOpsSeed {
+            name: "request-becomes-session",
+            input: NodeOps {
+                setup: setup(true),
+                ops: vec![
+                    Op::AnnounceRequest {
+                        node: 0,
+                        session: session(true, false, false),
+                        lifetime_s: 3_600,
+                    },
+                    Op::DeliverAll,
+                    Op::DeliverAll,
+                    Op::DeliverAll,
+                ],
+            },
+            reached: |report| {
+                report
+                    .discovery_events
+                    .iter()
+                    .any(|event| matches!(event, DiscoveryEvent::SessionReady(_)))
+                    && has_event(report, |event| {
+                        matches!(event, Event::SessionComplete { .. })
+                    })
+            },
+        },
+        NodeOpsSeed {
+            name: "node-joins-a-peer-request",
+            input: NodeOps {
+                setup: setup(true),
+                ops: vec![
+                    Op::AnnounceRequest {
+                        node: 1,
+                        session: from_peer_one,
+                        lifetime_s: 3_600,
+                    },
+                    Op::DeliverAll,
+                    Op::JoinRequest {
+                        pick: 0,
+                        manual: false,
+                    },
+                    Op::DeliverAll,
+                    Op::DeliverAll,
+                    Op::DeliverAll,
+                ],
+            },
+            reached: |report| {
+                has_event(report, |event| {
+                    matches!(event, Event::SessionComplete { .. })
+                })
+            },
+        },
+        NodeOpsSeed {
+            name: "crafted-records",
+            input: NodeOps {
+                setup: setup(true),
+                ops: crafted_record_ops(),
+            },
+            reached: |report| {
+                let discovered = |wanted: fn(&DiscoveryEvent) -> bool| {
+                    report.discovery_events.iter().any(wanted)
+                };
+                discovered(|event| matches!(event, DiscoveryEvent::RequestReceived { .. }))
+                    && discovered(|event| matches!(event, DiscoveryEvent::SignerDiscovered { .. }))
+                    && discovered(|event| matches!(event, DiscoveryEvent::SignerWithdrawn { .. }))
+                    && has_rejection(report, |rejection| {
+                        matches!(rejection, Rejection::Discovery(_))
+                    })
+            },
+        },
+        NodeOpsSeed {
+            name: "advertise-find-and-block",
+            input: NodeOps {
+                setup: setup(true),
+                ops: vec![
+                    Op::Advertise {
+                        node: 0,
+                        types: 3,
+                        lifetime_s: 3_600,
+                    },
+                    Op::Advertise {
+                        node: 1,
+                        types: 1,
+                        lifetime_s: 3_600,
+                    },
+                    Op::DeliverAll,
+                    Op::FindSigners { types: 1 },
+                    Op::Blacklist { peer: 2 },
+                    Op::Advertise {
+                        node: 2,
+                        types: 2,
+                        lifetime_s: 600,
+                    },
+                    Op::DeliverAll,
+                    Op::Graylist {
+                        peer: 1,
+                        seconds: 60,
+                    },
+                    Op::Unblacklist { peer: 2 },
+                    Op::Withdraw,
+                    Op::DeliverAll,
+                    Op::Advance { millis: 3_600_000 },
+                ],
+            },
+            reached: |report| {
+                report
+                    .discovery_events
+                    .iter()
+                    .any(|event| matches!(event, DiscoveryEvent::SignerDiscovered { .. }))
+            },
+        },
+    ]
+}
+
+fn with_peer_two() -> SessionChoice {
+    SessionChoice {
+        others: 0b101,
+        ..session(true, false, false)
+    }
+}
+
+/// Sessions that complete: each topology and dialect, a peer's session, manual rounds,
+/// closing and confirming.
+fn completing_seeds() -> Vec<NodeOpsSeed> {
     let lotus_aggregator = SessionChoice {
         lotus: true,
         election: 4,
         ..session(true, true, false)
-    };
-    let with_peer_two = SessionChoice {
-        others: 0b101,
-        ..session(true, false, false)
     };
     vec![
         NodeOpsSeed {
@@ -158,7 +300,7 @@ pub fn node_ops_seeds() -> Vec<NodeOpsSeed> {
                 ops: vec![
                     Op::PeerCreate {
                         peer: 1,
-                        session: with_peer_two,
+                        session: with_peer_two(),
                     },
                     Op::DeliverAll,
                     Op::Join {
@@ -196,6 +338,38 @@ pub fn node_ops_seeds() -> Vec<NodeOpsSeed> {
                 })
             },
         },
+        NodeOpsSeed {
+            name: "close-and-confirm",
+            input: NodeOps {
+                setup: setup(false),
+                ops: vec![
+                    Op::Create(session(true, false, false)),
+                    Op::DeliverAll,
+                    Op::DeliverAll,
+                    Op::ConfirmBroadcast {
+                        session: 0,
+                        transaction_id: vec![0xab; 32],
+                    },
+                    Op::ConfirmBroadcast {
+                        session: 0,
+                        transaction_id: Vec::new(),
+                    },
+                    Op::Close { session: 0 },
+                    Op::Close { session: 0 },
+                ],
+            },
+            reached: |report| {
+                has_event(report, |event| {
+                    matches!(event, Event::BroadcastConfirmed { .. })
+                }) && has_event(report, |event| matches!(event, Event::SessionClosed { .. }))
+            },
+        },
+    ]
+}
+
+/// Each kind of blame, and a peer's abort.
+fn blame_seeds() -> Vec<NodeOpsSeed> {
+    vec![
         NodeOpsSeed {
             name: "equivocating-nonce-blamed",
             input: NodeOps {
@@ -273,6 +447,12 @@ pub fn node_ops_seeds() -> Vec<NodeOpsSeed> {
                 })
             },
         },
+    ]
+}
+
+/// Timers: a stuck and expired session, the broadcast failover, the aggregator failover.
+fn timer_seeds() -> Vec<NodeOpsSeed> {
+    vec![
         NodeOpsSeed {
             name: "stuck-then-expired",
             input: NodeOps {
@@ -350,6 +530,12 @@ pub fn node_ops_seeds() -> Vec<NodeOpsSeed> {
                 })
             },
         },
+    ]
+}
+
+/// Full output queues, and hostile bytes of every kind.
+fn pressure_seeds() -> Vec<NodeOpsSeed> {
+    vec![
         NodeOpsSeed {
             name: "backlog-backpressure",
             input: NodeOps {
@@ -363,7 +549,7 @@ pub fn node_ops_seeds() -> Vec<NodeOpsSeed> {
                     Op::Create(session(false, false, false)),
                     Op::PeerCreate {
                         peer: 0,
-                        session: with_peer_two,
+                        session: with_peer_two(),
                     },
                     Op::DeliverAll,
                     Op::Backlog { on: false },
@@ -392,32 +578,41 @@ pub fn node_ops_seeds() -> Vec<NodeOpsSeed> {
                 })
             },
         },
-        NodeOpsSeed {
-            name: "close-and-confirm",
-            input: NodeOps {
-                setup: setup(false),
-                ops: vec![
-                    Op::Create(session(true, false, false)),
-                    Op::DeliverAll,
-                    Op::DeliverAll,
-                    Op::ConfirmBroadcast {
-                        session: 0,
-                        transaction_id: vec![0xab; 32],
-                    },
-                    Op::ConfirmBroadcast {
-                        session: 0,
-                        transaction_id: Vec::new(),
-                    },
-                    Op::Close { session: 0 },
-                    Op::Close { session: 0 },
-                ],
-            },
-            reached: |report| {
-                has_event(report, |event| {
-                    matches!(event, Event::BroadcastConfirmed { .. })
-                }) && has_event(report, |event| matches!(event, Event::SessionClosed { .. }))
-            },
+    ]
+}
+
+/// Discovery records signed by known keys: a request the node under test joins, joins,
+/// an advertisement and its withdrawal, and records that must be refused.
+fn crafted_record_ops() -> Vec<Op> {
+    let record = |signer: u8, lifetime_s: u32, other_peer: bool, record: RecordChoice| {
+        Op::CraftedRecord(Box::new(CraftedRecord {
+            signer,
+            from: signer,
+            other_peer,
+            time_offset_ms: 0,
+            lifetime_s,
+            record,
+            gossip: true,
+        }))
+    };
+    let request = SessionChoice {
+        others: 0b101,
+        ..session(true, false, false)
+    };
+    vec![
+        record(1, 3_600, false, RecordChoice::Request(request)),
+        Op::JoinRequest {
+            pick: 0,
+            manual: false,
         },
+        record(2, 3_600, false, RecordChoice::Join { request: 0 }),
+        record(1, 3_600, false, RecordChoice::Advertisement { types: 3 }),
+        record(1, 3_600, false, RecordChoice::Withdrawal),
+        record(2, 200_000, false, RecordChoice::Advertisement { types: 1 }),
+        record(2, 3_600, true, RecordChoice::Advertisement { types: 2 }),
+        record(3, 3_600, false, RecordChoice::Join { request: 0 }),
+        Op::DeliverAll,
+        Op::DeliverAll,
     ]
 }
 
@@ -634,12 +829,56 @@ fn decode_seeds() -> Vec<Seed> {
         name: "seed-commitment-mismatch-pair".to_owned(),
         bytes: pair(seal(22, commit), seal(23, share(3))),
     });
+    seeds.extend(discovery_seeds(&alice, &bob));
     seeds.push(Seed {
         target: "decode",
         name: "seed-session-id-text".to_owned(),
         bytes: "42".repeat(32).into_bytes(),
     });
     seeds
+}
+
+/// One discovery record of every kind.
+fn discovery_seeds(alice: &Keypair, bob: &Keypair) -> Vec<Seed> {
+    let now = Timestamp::from_millis(1_700_000_000_000);
+    let hour = core::time::Duration::from_secs(3_600);
+    let advertisement = SignerAdvertisement::sign(
+        AdvertisementContent::new(
+            PeerId::new([1; 8]),
+            SignerCriteria::new(["swap"]),
+            SignerMetadata::default(),
+            now,
+            hour,
+        ),
+        alice,
+        &[0; 32],
+    );
+    let content = RequestContent::new(
+        &[alice.public_key(), bob.public_key()],
+        [9; 32],
+        chorus_core::crypto::Dialect::Bip340,
+        now,
+        hour,
+    );
+    let request = SigningRequest::sign(content, alice, &[0; 32]);
+    let join = JoinProof::sign(request.id(), bob, PeerId::new([2; 8]), &[0; 32]);
+    let withdrawal = AdvertisementWithdrawal::sign(&advertisement, alice, &[0; 32]);
+    [
+        (
+            "advertisement",
+            DiscoveryMessage::Advertisement(advertisement),
+        ),
+        ("withdrawal", DiscoveryMessage::Withdrawal(withdrawal)),
+        ("signing-request", DiscoveryMessage::Request(request)),
+        ("join-proof", DiscoveryMessage::Join(join)),
+    ]
+    .into_iter()
+    .map(|(name, message)| Seed {
+        target: "decode",
+        name: format!("seed-discovery-{name}"),
+        bytes: message.encode(),
+    })
+    .collect()
 }
 
 fn decode_crypto_seeds() -> Vec<Seed> {

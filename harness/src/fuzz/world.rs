@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chorus_core::crypto::{Keypair, SecretKey};
+use chorus_core::discovery::{DiscoveryMessage, RequestId};
 use chorus_core::node::{CommandError, Config, Event, Node, PeerId, Progress, Rejection};
 use chorus_core::time::Timestamp;
 use chorus_core::wire::{Channel, SessionId, SignedEnvelope};
@@ -46,6 +47,8 @@ pub(super) struct World {
     received: Vec<(Channel, Vec<u8>)>,
     /// Every session id seen, in order of first sight.
     pub(super) known: Vec<SessionId>,
+    /// Every signing request seen, in order of first sight.
+    pub(super) requests: Vec<RequestId>,
     /// The highest sequence number seen per (key index, session).
     pub(super) sequences: BTreeMap<(usize, SessionId), u64>,
     /// The driver does not drain the node under test's outputs.
@@ -114,6 +117,7 @@ impl World {
             in_flight: Vec::new(),
             received: Vec::new(),
             known: Vec::new(),
+            requests: Vec::new(),
             sequences: BTreeMap::new(),
             backlog: false,
             forgeries_accepted: false,
@@ -131,6 +135,14 @@ impl World {
 
     pub(super) fn target(&self) -> &Node {
         &self.nodes[0]
+    }
+
+    pub(super) fn node(&self, index: usize) -> &Node {
+        &self.nodes[index]
+    }
+
+    pub(super) fn node_mut(&mut self, index: usize) -> &mut Node {
+        &mut self.nodes[index]
     }
 
     /// The transport peer id `pick` names: a node's key-derived id, or a stranger's.
@@ -298,7 +310,7 @@ impl World {
                 self.backlog = *on;
                 self.drain_target();
             }
-            _ => {}
+            _ => self.apply_discovery(op),
         }
     }
 
@@ -345,7 +357,8 @@ impl World {
                 false
             }
         };
-        if let Ok(signed) = SignedEnvelope::decode(bytes, channel) {
+        let envelope = SignedEnvelope::decode(bytes, channel);
+        if let Ok(signed) = &envelope {
             if accepted && !signed.verify_signature() {
                 // Only the fuzzing build skips envelope signatures.
                 if !cfg!(fuzzing) {
@@ -353,6 +366,8 @@ impl World {
                 }
                 self.forgeries_accepted = true;
             }
+        }
+        if envelope.is_ok() || DiscoveryMessage::decode(bytes, channel).is_ok() {
             if self.received.len() >= MAX_RECEIVED {
                 self.received.remove(0);
             }
@@ -363,6 +378,20 @@ impl World {
 
     /// Runs a command on the node under test; a failed command must change nothing.
     fn target_command(&mut self, command: impl FnOnce(&mut Node) -> Result<(), CommandError>) {
+        self.node_command(0, command);
+    }
+
+    /// Runs a command on node `index`; on the node under test, a failed command must change
+    /// nothing.
+    pub(super) fn node_command(
+        &mut self,
+        index: usize,
+        command: impl FnOnce(&mut Node) -> Result<(), CommandError>,
+    ) {
+        if index != 0 {
+            let _ = command(&mut self.nodes[index]);
+            return self.drain_peer(index);
+        }
         let before = self.nodes[0].state_digest();
         if let Err(error) = command(&mut self.nodes[0]) {
             if let CommandError::Backpressure { .. } = error {
@@ -436,6 +465,18 @@ impl World {
             self.learn_session(event.session());
             self.report.events.push(event);
         }
+        while let Some(outbound) = self.nodes[0].poll_discovery_transmit() {
+            count += 1;
+            self.route_discovery(0, outbound);
+        }
+        while let Some(event) = self.nodes[0].poll_discovery_event() {
+            count += 1;
+            if self.trace {
+                eprintln!("  discovery: {event:?}");
+            }
+            self.learn_request(&event);
+            self.report.discovery_events.push(event);
+        }
         let limit = self.config.max_queued_outputs + FAN_OUT_SLACK;
         assert!(count <= limit, "{count} outputs queued (limit {limit})");
         Some(count)
@@ -455,6 +496,14 @@ impl World {
                 idle = false;
                 self.learn_session(event.session());
                 self.peer_reacts(peer, &event);
+            }
+            while let Some(outbound) = self.nodes[peer].poll_discovery_transmit() {
+                idle = false;
+                self.route_discovery(peer, outbound);
+            }
+            while let Some(event) = self.nodes[peer].poll_discovery_event() {
+                idle = false;
+                self.peer_reacts_to_discovery(peer, &event);
             }
             if idle {
                 return;
@@ -486,9 +535,13 @@ impl World {
         channel: Channel,
         bytes: Vec<u8>,
     ) {
-        let Some(to) = self.nodes.iter().position(|node| node.public_key() == to) else {
-            return;
-        };
+        if let Some(to) = self.nodes.iter().position(|node| node.public_key() == to) {
+            self.send_packet(from, to, channel, bytes);
+        }
+    }
+
+    /// Puts a message from node `from` to node `to` in flight.
+    pub(super) fn send_packet(&mut self, from: usize, to: usize, channel: Channel, bytes: Vec<u8>) {
         if self.in_flight.len() >= MAX_IN_FLIGHT {
             self.in_flight.remove(0);
         }
