@@ -82,8 +82,11 @@ impl Node {
         spec: AdvertisementSpec,
     ) -> Result<SignerAdvertisement, CommandError> {
         let now = self.begin_command(now)?;
-        let aux = self.random_32();
-        let advertisement = self.discovery.advertise(now, &self.identity, spec, &aux)?;
+        let (aux, position) = self.draw_aux();
+        let advertisement = self
+            .discovery
+            .advertise(now, &self.identity, spec, &aux)
+            .inspect_err(|_| self.rng.set_word_pos(position))?;
         self.collect_discovery(now);
         Ok(advertisement)
     }
@@ -99,8 +102,11 @@ impl Node {
         now: Timestamp,
     ) -> Result<AdvertisementWithdrawal, CommandError> {
         let now = self.begin_command(now)?;
-        let aux = self.random_32();
-        let withdrawal = self.discovery.withdraw(now, &self.identity, &aux)?;
+        let (aux, position) = self.draw_aux();
+        let withdrawal = self
+            .discovery
+            .withdraw(now, &self.identity, &aux)
+            .inspect_err(|_| self.rng.set_word_pos(position))?;
         self.collect_discovery(now);
         Ok(withdrawal)
     }
@@ -128,10 +134,11 @@ impl Node {
     ) -> Result<RequestId, CommandError> {
         let now = self.begin_command(now)?;
         self.check_agreement_room()?;
-        let aux = self.random_32();
+        let (aux, position) = self.draw_aux();
         let id = self
             .discovery
-            .announce_request(now, &self.identity, spec, &aux)?;
+            .announce_request(now, &self.identity, spec, &aux)
+            .inspect_err(|_| self.rng.set_word_pos(position))?;
         self.agreed.insert(id, progress);
         self.collect_discovery(now);
         Ok(id)
@@ -161,12 +168,13 @@ impl Node {
         if !self.agreed.contains_key(request) {
             self.check_agreement_room()?;
         }
-        let aux = self.random_32();
+        let (aux, position) = self.draw_aux();
         let previous = self.agreed.insert(*request, progress);
         if let Err(error) = self
             .discovery
             .join_request(now, &self.identity, request, &aux)
         {
+            self.rng.set_word_pos(position);
             match previous {
                 Some(progress) => self.agreed.insert(*request, progress),
                 None => self.agreed.remove(request),
@@ -368,6 +376,14 @@ impl Node {
         let mut bytes = [0u8; 32];
         self.rng.fill_bytes(&mut bytes);
         bytes
+    }
+
+    /// Fresh signing randomness, and the generator's position before it was drawn: a
+    /// command that fails afterwards rewinds to it, so that it changes nothing (the state
+    /// digest covers the position).
+    fn draw_aux(&mut self) -> ([u8; 32], u128) {
+        let position = self.rng.get_word_pos();
+        (self.random_32(), position)
     }
 }
 

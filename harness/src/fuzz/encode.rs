@@ -232,7 +232,10 @@ impl Writer {
                 self.variant(0, 4);
                 self.u8(*types);
             }
-            RecordChoice::Withdrawal => self.variant(1, 4),
+            RecordChoice::Withdrawal { types } => {
+                self.variant(1, 4);
+                self.u8(*types);
+            }
             RecordChoice::Request(choice) => {
                 self.variant(2, 4);
                 self.session_choice(choice);

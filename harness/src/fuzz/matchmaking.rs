@@ -173,8 +173,8 @@ impl World {
             RecordChoice::Advertisement { types } => {
                 DiscoveryMessage::Advertisement(advertisement(*types))
             }
-            RecordChoice::Withdrawal => DiscoveryMessage::Withdrawal(
-                AdvertisementWithdrawal::sign(&advertisement(1), &keypair, &[0; 32]),
+            RecordChoice::Withdrawal { types } => DiscoveryMessage::Withdrawal(
+                AdvertisementWithdrawal::sign(&advertisement(*types), &keypair, &[0; 32]),
             ),
             RecordChoice::Request(choice) => {
                 let spec = choice.spec(&self.keys, signer);

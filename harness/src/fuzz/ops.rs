@@ -246,7 +246,8 @@ pub struct CraftedRecord {
 /// ```
 /// use chorus_harness::fuzz::RecordChoice;
 ///
-/// assert!(matches!(RecordChoice::Withdrawal, RecordChoice::Withdrawal));
+/// let withdrawal = RecordChoice::Withdrawal { types: 1 };
+/// assert!(matches!(withdrawal, RecordChoice::Withdrawal { .. }));
 /// ```
 #[derive(Debug, Clone, Arbitrary)]
 pub enum RecordChoice {
@@ -255,8 +256,11 @@ pub enum RecordChoice {
         /// Bit 0: "spend"; bit 1: "swap".
         types: u8,
     },
-    /// The withdrawal of such an advertisement.
-    Withdrawal,
+    /// The withdrawal of the advertisement with the same fields.
+    Withdrawal {
+        /// Bit 0: "spend"; bit 1: "swap".
+        types: u8,
+    },
     /// A signing request created by the signer.
     Request(SessionChoice),
     /// A join of a known request.

@@ -607,7 +607,7 @@ fn crafted_record_ops() -> Vec<Op> {
         },
         record(2, 3_600, false, RecordChoice::Join { request: 0 }),
         record(1, 3_600, false, RecordChoice::Advertisement { types: 3 }),
-        record(1, 3_600, false, RecordChoice::Withdrawal),
+        record(1, 3_600, false, RecordChoice::Withdrawal { types: 3 }),
         record(2, 200_000, false, RecordChoice::Advertisement { types: 1 }),
         record(2, 3_600, true, RecordChoice::Advertisement { types: 2 }),
         record(3, 3_600, false, RecordChoice::Join { request: 0 }),
