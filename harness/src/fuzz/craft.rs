@@ -186,6 +186,17 @@ impl Crafter {
         (world.peer_id(crafted.from), channel, signed.encode())
     }
 
+    /// An aggregate nonce share made from the nonce `nonce_seed` names.
+    fn aggregate_nonce(&mut self, attempt: u8, nonce_seed: u8) -> Payload {
+        let nonce = self.nonce(nonce_seed);
+        let aggregate =
+            aggregate_nonces(Dialect::Bip340, &[nonce]).expect("one nonce aggregates to itself");
+        Payload::AggregateNonce(AggregateNonceShare::new(
+            attempt_number(attempt),
+            &aggregate,
+        ))
+    }
+
     fn payload(
         &mut self,
         world: &World,
@@ -226,23 +237,9 @@ impl Crafter {
             PayloadChoice::AggregateNonce {
                 attempt,
                 nonce_seed,
-            } => {
-                let nonce = self.nonce(*nonce_seed);
-                let aggregate = aggregate_nonces(Dialect::Bip340, &[nonce])
-                    .expect("one nonce aggregates to itself");
-                Payload::AggregateNonce(AggregateNonceShare::new(
-                    attempt_number(*attempt),
-                    &aggregate,
-                ))
-            }
+            } => self.aggregate_nonce(*attempt, *nonce_seed),
             PayloadChoice::PartialSignature { attempt, scalar } => {
-                let partial = PartialSignature::from_bytes(scalar)
-                    .or_else(|_| PartialSignature::from_bytes(&[1; 32]))
-                    .expect("one is a scalar");
-                Payload::PartialSignature(PartialSignatureShare::new(
-                    attempt_number(*attempt),
-                    &partial,
-                ))
+                partial_signature(*attempt, scalar)
             }
             PayloadChoice::FinalSignature { real, fill } => {
                 let signature = world
@@ -274,4 +271,15 @@ impl Crafter {
             }
         }
     }
+}
+
+/// A partial signature share of `scalar` (one, if `scalar` is not below the group order).
+fn partial_signature(attempt: u8, scalar: &[u8; 32]) -> Payload {
+    let partial = PartialSignature::from_bytes(scalar)
+        .or_else(|_| PartialSignature::from_bytes(&[1; 32]))
+        .expect("one is a scalar");
+    Payload::PartialSignature(PartialSignatureShare::new(
+        attempt_number(attempt),
+        &partial,
+    ))
 }

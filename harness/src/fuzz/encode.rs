@@ -13,6 +13,9 @@ use super::ops::{
 use super::scenario::ScenarioInput;
 use arbitrary::{Arbitrary, Unstructured};
 
+/// The number of [`Op`] variants.
+const OPS: u64 = 27;
+
 #[derive(Default)]
 struct Writer(Vec<u8>);
 
@@ -89,7 +92,6 @@ impl Writer {
     }
 
     fn op(&mut self, op: &Op) {
-        const OPS: u64 = 27;
         match op {
             Op::Deliver { pick } => {
                 self.variant(0, OPS);
@@ -171,6 +173,13 @@ impl Writer {
                 self.variant(17, OPS);
                 self.bool(*on);
             }
+            _ => self.discovery_op(op),
+        }
+    }
+
+    /// The discovery operations (the others are written by [`Writer::op`]).
+    fn discovery_op(&mut self, op: &Op) {
+        match op {
             Op::Advertise {
                 node,
                 types,
@@ -218,6 +227,7 @@ impl Writer {
                 self.variant(26, OPS);
                 self.crafted_record(crafted);
             }
+            _ => {}
         }
     }
 

@@ -13,7 +13,7 @@ use chorus_core::time::Timestamp;
 use chorus_core::wire::Channel;
 
 use super::craft::TEN_MINUTES_MS;
-use super::ops::{CraftedRecord, Op, RecordChoice};
+use super::ops::{CraftedRecord, Op, RecordChoice, SessionChoice};
 use super::world::World;
 
 /// The transaction types signers advertise in the fuzz world.
@@ -82,35 +82,8 @@ impl World {
                 node,
                 session,
                 lifetime_s,
-            } => {
-                let node = self.acting_node(*node);
-                let spec = session.spec(&self.keys, node);
-                let mut request = RequestSpec::new(
-                    spec.signers,
-                    spec.message,
-                    spec.dialect,
-                    Duration::from_secs(u64::from(*lifetime_s)),
-                );
-                request.election = spec.election;
-                request.options = spec.options;
-                self.node_command(node, |node| {
-                    node.announce_request(now, request, spec.progress).map(drop)
-                });
-            }
-            Op::JoinRequest { pick, manual } => {
-                let waiting: Vec<_> = self
-                    .target()
-                    .requests_for_me(now)
-                    .iter()
-                    .map(|request| request.id())
-                    .collect();
-                if let Some(request) = waiting.get(usize::from(*pick) % waiting.len().max(1)) {
-                    let request = *request;
-                    self.node_command(0, |node| {
-                        node.join_request(now, &request, progress(*manual))
-                    });
-                }
-            }
+            } => self.announce_request(*node, session, *lifetime_s),
+            Op::JoinRequest { pick, manual } => self.join_request(*pick, *manual),
             Op::Blacklist { peer } => {
                 let peer = self.peer_id(*peer);
                 self.node_command(0, |node| {
@@ -138,6 +111,39 @@ impl World {
                 self.feed_target(from, channel, &bytes);
             }
             _ => {}
+        }
+    }
+
+    /// Node `node` (0: the node under test) announces a signing request for `session`.
+    fn announce_request(&mut self, node: u8, session: &SessionChoice, lifetime_s: u16) {
+        let now = self.now;
+        let node = self.acting_node(node);
+        let spec = session.spec(&self.keys, node);
+        let mut request = RequestSpec::new(
+            spec.signers,
+            spec.message,
+            spec.dialect,
+            Duration::from_secs(u64::from(lifetime_s)),
+        );
+        request.election = spec.election;
+        request.options = spec.options;
+        self.node_command(node, |node| {
+            node.announce_request(now, request, spec.progress).map(drop)
+        });
+    }
+
+    /// The node under test joins the request `pick` names among those waiting for it.
+    fn join_request(&mut self, pick: u8, manual: bool) {
+        let now = self.now;
+        let waiting: Vec<RequestId> = self
+            .target()
+            .requests_for_me(now)
+            .iter()
+            .map(|request| request.id())
+            .collect();
+        if let Some(request) = waiting.get(usize::from(pick) % waiting.len().max(1)) {
+            let request = *request;
+            self.node_command(0, |node| node.join_request(now, &request, progress(manual)));
         }
     }
 

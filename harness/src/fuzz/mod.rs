@@ -23,6 +23,7 @@
 //! fuzz::node_ops(b"any bytes at all");
 //! ```
 
+mod corpus;
 mod craft;
 mod crypto;
 mod decode;
@@ -38,6 +39,7 @@ use chorus_core::discovery::DiscoveryEvent;
 use chorus_core::node::{Event, Rejection};
 
 pub use arbitrary;
+pub use corpus::{seed_corpus, Seed};
 pub use crypto::decode_crypto;
 pub use decode::decode;
 pub use ops::{
@@ -45,7 +47,7 @@ pub use ops::{
     SessionChoice, Setup,
 };
 pub use scenario::{run_scenario, scenario, ScenarioInput};
-pub use seeds::{node_ops_seeds, seed_corpus, NodeOpsSeed, Seed};
+pub use seeds::{node_ops_seeds, NodeOpsSeed};
 
 /// The most operations one input runs, so that one input stays fast.
 pub const MAX_OPS: usize = 64;

@@ -117,31 +117,31 @@ pub enum Op {
     },
     /// The node under test joins a known session.
     Join {
-        /// Which session, modulo the known ones.
+        /// Which session, modulo the known ones (224 and up: an unknown id).
         session: u8,
         /// Manual progress (else automatic).
         manual: bool,
     },
     /// The node under test starts round 1 by hand.
     StartRound1 {
-        /// Which session, modulo the known ones.
+        /// Which session, modulo the known ones (224 and up: an unknown id).
         session: u8,
     },
     /// The node under test starts round 2 by hand.
     StartRound2 {
-        /// Which session, modulo the known ones.
+        /// Which session, modulo the known ones (224 and up: an unknown id).
         session: u8,
     },
     /// The node under test reports a broadcast.
     ConfirmBroadcast {
-        /// Which session, modulo the known ones.
+        /// Which session, modulo the known ones (224 and up: an unknown id).
         session: u8,
         /// The transaction id (any length: the node checks it).
         transaction_id: Vec<u8>,
     },
     /// The node under test closes a session.
     Close {
-        /// Which session, modulo the known ones.
+        /// Which session, modulo the known ones (224 and up: an unknown id).
         session: u8,
     },
     /// Time passes; every node runs its due timers.

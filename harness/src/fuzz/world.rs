@@ -73,8 +73,7 @@ fn keypair(index: usize) -> Keypair {
 /// The node under test's configuration: every limit small enough to be reached, and, in a
 /// cargo-fuzz build, envelope signatures unchecked so that mutated messages get through.
 fn config(setup: &Setup) -> Config {
-    #[allow(unused_mut)] // only the fuzzing build changes it
-    let mut config = Config {
+    Config {
         max_sessions: 1 + usize::from(setup.max_sessions % 4),
         max_held_per_sender: usize::from(setup.max_held_per_sender % 5),
         max_queued_outputs: 1 + usize::from(setup.max_queued_outputs % 64),
@@ -82,13 +81,10 @@ fn config(setup: &Setup) -> Config {
         max_tracked_peers: 1 + usize::from(setup.max_tracked_peers % 4),
         key_aggregation_cache: usize::from(setup.key_aggregation_cache % 3),
         max_sequence_gap: 1 + u64::from(setup.max_sequence_gap % 128),
+        #[cfg(fuzzing)]
+        fuzzing_skip_envelope_signatures: true,
         ..Config::default()
-    };
-    #[cfg(fuzzing)]
-    {
-        config.fuzzing_skip_envelope_signatures = true;
     }
-    config
 }
 
 impl World {
