@@ -13,7 +13,9 @@
 //! - [`security`]: per-peer rate limits, quotas, blacklist, graylist and reputation;
 //! - [`node`]: the session engine, [`Node`], which runs the rounds, blame, election and
 //!   failover as `input -> (state, outputs)` transitions (its documentation shows the
-//!   drive loop).
+//!   drive loop);
+//! - [`transport`]: what a driver and a network transport exchange, so that transports
+//!   (in-process, libp2p, QUIC) plug into any driver.
 
 pub mod crypto;
 pub mod discovery;
@@ -22,6 +24,7 @@ pub mod node;
 pub mod security;
 pub mod time;
 pub mod timer;
+pub mod transport;
 pub mod wire;
 
 pub use node::Node;
