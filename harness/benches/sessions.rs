@@ -1,21 +1,30 @@
 //! Simulated 3-party sessions per second on one core, with real cryptography.
 //!
-//! Three figures, each over the same mix (both dialects, with and without nonce
-//! commitments):
-//! 1. the cryptography of a 3-party mesh session alone — key aggregation on every node,
-//!    nonces, nonce aggregation, partial signatures and their verification, aggregation,
-//!    final verification, join proofs, and every envelope signed once and checked by each
-//!    receiver: the ceiling;
-//! 2. three engines pumping bytes to each other in a plain loop (no network model);
-//! 3. the simulator with faults (swarm and chaos presets, tracing off, invariants on).
+//! Each figure is sessions per second of this thread's CPU time (a busy machine does not
+//! inflate it), over the simulator's mix: both dialects, with and without nonce
+//! commitments, mesh and aggregator topologies.
+//! 1. The cryptography of a 3-party session alone, called directly ([`crypto_session`]):
+//!    key aggregation, join proofs, nonces, nonce aggregation, partial signatures (checked
+//!    one by one in the mesh), aggregation and final verification, every envelope signed
+//!    by its sender and checked by each receiver. Nothing else, so no simulated session can
+//!    be cheaper: the ceiling. Printed per dialect first.
+//! 2. Three engines pumping bytes to each other in a plain loop (mesh, no network model).
+//! 3. The simulator without faults in the mesh: every session completes, so the difference
+//!    from 2 is the simulator's own cost (network model, scheduling, invariants, trace hash).
+//! 4. The simulator with faults (the swarm and chaos presets, topologies mixed, tracing off,
+//!    every invariant checked), measured side by side with 1 — one simulated seed or one
+//!    crypto-only session at a time, whichever is behind — so load on the machine hits both
+//!    alike; the summary gives both rates and their ratio.
 //!
 //! `cargo bench -p chorus-harness --bench sessions` (add `-- --quick` for a short run).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use cpu_time::ThreadTime;
 
 use chorus_core::crypto::{
-    self, aggregate_nonces, generate_nonce, sign_single, Dialect, KeyAggContext, Keypair,
-    PublicNonce, SecretKey, Signature, SigningSession,
+    self, aggregate_nonces, generate_nonce, Dialect, KeyAggContext, Keypair, PublicNonce,
+    SecretKey, Signature, SigningSession,
 };
 use chorus_core::node::{Config, Event, Node, PeerId, Progress, SessionSpec};
 use chorus_core::time::Timestamp;
@@ -34,11 +43,13 @@ fn keypair(index: usize) -> Keypair {
     Keypair::from_secret_key(&SecretKey::from_secret_bytes(secret).expect("valid key"))
 }
 
-/// One envelope sealed by `sender` and checked by each of `receivers` nodes.
+/// One envelope sealed by `sender` and checked by each of `receivers` nodes (which know
+/// the sender's key already and hash what they received).
 fn envelope_round(sender: &Keypair, receivers: usize, aux: &[u8; 32]) {
+    let key = sender.public_key();
     let envelope = Envelope::new(
         SessionId([7; 32]),
-        &sender.public_key(),
+        &key,
         Sequence(1),
         Timestamp::from_millis(0),
         Payload::SessionReady(SessionReady {
@@ -46,82 +57,115 @@ fn envelope_round(sender: &Keypair, receivers: usize, aux: &[u8; 32]) {
         }),
     );
     let sealed = SignedEnvelope::seal(envelope, sender, aux);
+    let signature = Signature::from_bytes(&sealed.signature);
     for _ in 0..receivers {
-        assert!(sealed.verify_signature());
+        let digest = sealed.envelope.signing_digest();
+        assert!(crypto::verify(Dialect::Bip340, &key, &digest, &signature));
     }
 }
 
-/// The cryptography of one 3-party mesh session, as the engines do it.
-fn crypto_session(dialect: Dialect, commitments: bool, keys: &[Keypair], rng: &mut ChaCha20Rng) {
+/// What a session of the mix is.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    dialect: Dialect,
+    commitments: bool,
+    /// Signer 0 aggregates (aggregator topology) instead of everyone sending to everyone.
+    aggregator: bool,
+}
+
+/// The cryptography of one 3-party session, as the engines do it: key aggregation (once:
+/// nodes cache a group's), the announcement, joins and their proofs, session ready, round 0
+/// if asked, nonces, partial signatures, the final signature, the broadcast confirmation,
+/// with every envelope signed by its sender and checked by each receiver. In the mesh every
+/// node aggregates the nonces, checks every other partial signature and the final
+/// signature; in the aggregator topology signer 0 does that (checking the final signature
+/// only), sends the aggregate nonce and the final signature, and the others check it.
+fn crypto_session(shape: Shape, keys: &[Keypair], rng: &mut ChaCha20Rng) {
+    let Shape {
+        dialect,
+        commitments,
+        aggregator,
+    } = shape;
     let public: Vec<_> = keys.iter().map(Keypair::public_key).collect();
     let message = [0x5a; 32];
     let aux = [3u8; 32];
     let others = SIGNERS - 1;
-    let contexts: Vec<KeyAggContext> = (0..SIGNERS)
-        .map(|_| KeyAggContext::new(dialect, &public).expect("key aggregation"))
-        .collect();
-    let ctx = &contexts[0];
-    // Announce, joins (with their proofs), session ready.
+    // To everyone else, or (a participant of the aggregator topology) to the aggregator.
+    let fan_out = |signer: usize| if aggregator && signer != 0 { 1 } else { others };
+    let ctx = KeyAggContext::new(dialect, &public).expect("key aggregation");
+    let session = SessionId([7; 32]);
     envelope_round(&keys[0], others, &aux);
     for joiner in &keys[1..] {
-        let join = Join::new(&SessionId([7; 32]), joiner, &aux);
+        let join = Join::new(&session, joiner, &aux);
         envelope_round(joiner, 1, &aux);
-        assert!(join.verify(&SessionId([7; 32])));
+        assert!(join.verify(&session));
     }
     envelope_round(&keys[0], others, &aux);
     if commitments {
-        for key in keys {
-            envelope_round(key, others, &aux);
+        for (signer, key) in keys.iter().enumerate() {
+            envelope_round(key, fan_out(signer), &aux);
         }
     }
+    let index = |key: &Keypair| ctx.signer_index(&key.public_key()).expect("signer");
     let mut secrets = Vec::new();
     let mut nonces: Vec<PublicNonce> = Vec::new();
-    for key in keys {
-        let (secret, nonce) = generate_nonce(ctx, key, &message, rng).expect("nonce");
+    for (signer, key) in keys.iter().enumerate() {
+        let (secret, nonce) = generate_nonce(&ctx, key, &message, rng).expect("nonce");
         secrets.push(secret);
         nonces.push(nonce);
-        envelope_round(key, others, &aux);
+        envelope_round(key, fan_out(signer), &aux);
     }
-    let index = |key: &Keypair| ctx.signer_index(&key.public_key()).expect("signer");
     let mut sorted_nonces = vec![nonces[0]; SIGNERS];
     for (key, nonce) in keys.iter().zip(&nonces) {
         sorted_nonces[index(key)] = *nonce;
     }
-    let sessions: Vec<SigningSession> = contexts
-        .iter()
-        .map(|ctx| {
-            let aggregate = aggregate_nonces(dialect, &sorted_nonces).expect("aggregate nonce");
-            SigningSession::new(ctx, &aggregate, &message).expect("session")
-        })
+    let aggregations = if aggregator { 1 } else { SIGNERS };
+    let mut aggregate = None;
+    for _ in 0..aggregations {
+        aggregate = Some(aggregate_nonces(dialect, &sorted_nonces).expect("aggregate nonce"));
+    }
+    let aggregate = aggregate.expect("aggregated");
+    if aggregator {
+        envelope_round(&keys[0], others, &aux);
+    }
+    let sessions: Vec<SigningSession> = (0..SIGNERS)
+        .map(|_| SigningSession::new(&ctx, &aggregate, &message).expect("session"))
         .collect();
     let mut partials = vec![None; SIGNERS];
-    for (key, secret) in keys.iter().zip(secrets) {
-        let partial = sessions[0]
-            .partial_sign(ctx, index(key), secret, key)
+    for ((signer, key), secret) in keys.iter().enumerate().zip(secrets) {
+        let partial = sessions[signer]
+            .partial_sign(&ctx, index(key), secret, key)
             .expect("partial");
-        envelope_round(key, others, &aux);
+        envelope_round(key, fan_out(signer), &aux);
         partials[index(key)] = Some(partial);
     }
     let partials: Vec<_> = partials.into_iter().flatten().collect();
-    for (verifier, session) in sessions.iter().enumerate() {
-        for (signer, partial) in partials.iter().enumerate() {
-            if signer != verifier {
-                assert!(session.partial_verify(ctx, signer, partial, &sorted_nonces[signer]));
+    let finishers = if aggregator {
+        1
+    } else {
+        for (verifier, session) in sessions.iter().enumerate() {
+            for (signer, partial) in partials.iter().enumerate() {
+                if signer != verifier {
+                    assert!(session.partial_verify(&ctx, signer, partial, &sorted_nonces[signer]));
+                }
+            }
+        }
+        SIGNERS
+    };
+    let key = ctx.aggregate_key();
+    for session in &sessions[..finishers] {
+        let signature: Signature = session.aggregate(&ctx, &partials).expect("aggregate");
+        assert!(crypto::verify(dialect, &key, &message, &signature));
+        if aggregator {
+            // The final signature, to each participant, which checks it.
+            envelope_round(&keys[0], others, &aux);
+            for _ in 0..others {
+                assert!(crypto::verify(dialect, &key, &message, &signature));
             }
         }
     }
-    for session in &sessions {
-        let signature: Signature = session.aggregate(ctx, &partials).expect("aggregate");
-        assert!(crypto::verify(
-            dialect,
-            &ctx.aggregate_key(),
-            &message,
-            &signature
-        ));
-    }
     // The broadcast confirmation.
     envelope_round(&keys[0], others, &aux);
-    let _ = sign_single(Dialect::Bip340, &keys[0], &message, &aux);
 }
 
 /// One 3-party session through three engines and a plain loop.
@@ -178,34 +222,6 @@ fn engine_session(round: u64, keys: &[Keypair], nodes: &mut [Node], now: Timesta
     }
 }
 
-/// This thread's CPU time: the machine may be shared, and only the time this thread ran
-/// counts (Linux's schedstat; elsewhere the wall clock).
-struct CpuClock {
-    wall: Instant,
-    cpu_ns: Option<u64>,
-}
-
-fn thread_cpu_ns() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    text.split_whitespace().next()?.parse().ok()
-}
-
-impl CpuClock {
-    fn start() -> Self {
-        CpuClock {
-            wall: Instant::now(),
-            cpu_ns: thread_cpu_ns(),
-        }
-    }
-
-    fn elapsed(&self) -> Duration {
-        match (self.cpu_ns, thread_cpu_ns()) {
-            (Some(start), Some(now)) => Duration::from_nanos(now.saturating_sub(start)),
-            _ => self.wall.elapsed(),
-        }
-    }
-}
-
 fn rate(label: &str, sessions: u64, elapsed: Duration) -> f64 {
     let per_second = sessions as f64 / elapsed.as_secs_f64();
     println!(
@@ -216,21 +232,31 @@ fn rate(label: &str, sessions: u64, elapsed: Duration) -> f64 {
     per_second
 }
 
+/// The cryptography of session number `count` of the simulator's mix (every combination
+/// of topology and nonce commitments in turn, for each of `dialects`).
+fn crypto_of(count: u64, dialects: &[Dialect], keys: &[Keypair], rng: &mut ChaCha20Rng) {
+    let shape = Shape {
+        dialect: dialects[(count / 4) as usize % dialects.len()],
+        commitments: count.is_multiple_of(2),
+        aggregator: count % 4 >= 2,
+    };
+    crypto_session(shape, keys, rng);
+}
+
 /// Sessions per CPU second of the cryptography alone.
-fn measure_crypto(budget: Duration, keys: &[Keypair]) -> f64 {
+fn measure_crypto(budget: Duration, keys: &[Keypair], dialects: &[Dialect]) -> f64 {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
-    let started = CpuClock::start();
+    let started = ThreadTime::now();
     let mut sessions = 0u64;
     while started.elapsed() < budget {
-        let dialect = if sessions.is_multiple_of(2) {
-            Dialect::Bip340
-        } else {
-            Dialect::Lotus
-        };
-        crypto_session(dialect, sessions % 4 < 2, keys, &mut rng);
+        crypto_of(sessions, dialects, keys, &mut rng);
         sessions += 1;
     }
-    rate("crypto only (the ceiling)", sessions, started.elapsed())
+    let label = match dialects {
+        [only] => format!("crypto only, {only:?} sessions"),
+        _ => "crypto only (the ceiling)".to_owned(),
+    };
+    rate(&label, sessions, started.elapsed())
 }
 
 /// Sessions per CPU second of three engines in a plain loop.
@@ -245,7 +271,7 @@ fn measure_engines(budget: Duration, keys: &[Keypair]) -> f64 {
         .zip(0u8..)
         .map(|(key, seed)| Node::new(config.clone(), *key, [seed; 32], now))
         .collect();
-    let started = CpuClock::start();
+    let started = ThreadTime::now();
     let mut sessions = 0u64;
     while started.elapsed() < budget {
         engine_session(sessions, keys, &mut nodes, now);
@@ -258,32 +284,100 @@ fn measure_engines(budget: Duration, keys: &[Keypair]) -> f64 {
     )
 }
 
-/// Sessions per CPU second of the simulator: (created, completed).
-fn measure_sim(budget: Duration, faults: FaultPreset, topology: TopologyChoice) -> (f64, f64) {
-    let template = Scenario {
-        signers: Count::exactly(SIGNERS),
-        sessions: 20,
-        topology,
-        faults,
-        ..Scenario::default()
-    };
-    let started = CpuClock::start();
-    let (mut created, mut completed, mut seed) = (0u64, 0u64, 0u64);
-    while started.elapsed() < budget {
-        let outcome = Sim::new(&template.with_seed(seed), SimOptions::default()).run();
-        assert!(outcome.passed(), "seed {seed}: {:?}", outcome.violations);
-        created += outcome.stats.sessions;
-        completed += outcome.stats.completed;
-        seed += 1;
+/// What the simulator did: sessions created and completed, seeds run, CPU time.
+#[derive(Default)]
+struct SimWork {
+    created: u64,
+    completed: u64,
+    seeds: u64,
+    cpu: Duration,
+}
+
+impl SimWork {
+    fn template(faults: FaultPreset, topology: TopologyChoice) -> Scenario {
+        Scenario {
+            signers: Count::exactly(SIGNERS),
+            sessions: 20,
+            topology,
+            faults,
+            ..Scenario::default()
+        }
     }
-    let elapsed = started.elapsed();
-    let label = format!("simulator --faults {faults} --topology {topology}");
-    let rates = (
-        rate(&format!("{label}, created"), created, elapsed),
-        rate(&format!("{label}, completed"), completed, elapsed),
+
+    /// Runs the next seed of `template`, tracing off, every invariant checked.
+    fn run_seed(&mut self, template: &Scenario) {
+        let started = ThreadTime::now();
+        let outcome = Sim::new(&template.with_seed(self.seeds), SimOptions::default()).run();
+        self.cpu += started.elapsed();
+        assert!(
+            outcome.passed(),
+            "{}: {:?}",
+            outcome.scenario.replay_command(),
+            outcome.violations
+        );
+        self.created += outcome.stats.sessions;
+        self.completed += outcome.stats.completed;
+        self.seeds += 1;
+    }
+
+    /// Prints the rates; returns (created, completed) per CPU second.
+    fn report(&self, template: &Scenario) -> (f64, f64) {
+        let label = format!(
+            "simulator --faults {} --topology {}",
+            template.faults, template.topology
+        );
+        let created = rate(&format!("{label}, created"), self.created, self.cpu);
+        let completed = rate(&format!("{label}, completed"), self.completed, self.cpu);
+        println!(
+            "    ({} seeds of {} sessions and their retries, {SIGNERS} signers, tracing off, invariants on)",
+            self.seeds, template.sessions
+        );
+        (created, completed)
+    }
+}
+
+/// Sessions per CPU second of the simulator alone: (created, completed).
+fn measure_sim(budget: Duration, faults: FaultPreset, topology: TopologyChoice) -> (f64, f64) {
+    let template = SimWork::template(faults, topology);
+    let mut work = SimWork::default();
+    while work.cpu < budget {
+        work.run_seed(&template);
+    }
+    work.report(&template)
+}
+
+/// The simulator with `faults` and the crypto-only ceiling measured side by side: one
+/// simulated seed or one crypto-only session at a time, whichever is behind in CPU time, so
+/// load on the machine hits both alike. Returns (ceiling, created, completed) per second.
+fn side_by_side(budget: Duration, faults: FaultPreset, keys: &[Keypair]) -> (f64, f64, f64) {
+    println!("side by side with the ceiling, --faults {faults}:");
+    let template = SimWork::template(faults, TopologyChoice::Mixed);
+    let mut work = SimWork::default();
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    let (mut crypto_sessions, mut crypto_cpu) = (0u64, Duration::ZERO);
+    while work.cpu + crypto_cpu < 2 * budget {
+        if crypto_cpu < work.cpu {
+            let started = ThreadTime::now();
+            crypto_of(
+                crypto_sessions,
+                &[Dialect::Bip340, Dialect::Lotus],
+                keys,
+                &mut rng,
+            );
+            crypto_cpu += started.elapsed();
+            crypto_sessions += 1;
+        } else {
+            work.run_seed(&template);
+        }
+    }
+    let ceiling = rate("crypto only (the ceiling)", crypto_sessions, crypto_cpu);
+    let (created, completed) = work.report(&template);
+    println!(
+        "    simulator / ceiling: {:.2} (sessions created), {:.2} (sessions completed)",
+        created / ceiling,
+        completed / ceiling
     );
-    println!("    ({seed} seeds)");
-    rates
+    (ceiling, created, completed)
 }
 
 fn main() {
@@ -291,24 +385,29 @@ fn main() {
     let budget = Duration::from_secs(if quick { 2 } else { 10 });
     let keys: Vec<Keypair> = (0..SIGNERS).map(keypair).collect();
     println!(
-        "one core, real cryptography, {SIGNERS} signers, both dialects, with and without nonce commitments"
+        "one thread, its CPU time; real cryptography; {SIGNERS} signers; both dialects, with and without nonce commitments"
     );
-    let ceiling = measure_crypto(budget, &keys);
+    measure_crypto(budget / 2, &keys, &[Dialect::Bip340]);
+    measure_crypto(budget / 2, &keys, &[Dialect::Lotus]);
     let engines = measure_engines(budget, &keys);
-    let (_, finished) = measure_sim(budget, FaultPreset::None, TopologyChoice::Mesh);
+    let (_, steady) = measure_sim(budget, FaultPreset::None, TopologyChoice::Mesh);
     // The same sessions as the plain loop, and every one completes: the difference is the
     // simulator's own cost (network model, scheduling, invariants, trace hash).
-    let own = 1_000.0 / finished - 1_000.0 / engines;
+    let own = 1_000.0 / steady - 1_000.0 / engines;
     println!(
-        "    the simulator's own cost: {own:.3} ms per session, {:.0}% of the crypto's {:.3} ms",
-        100.0 * own * ceiling / 1_000.0,
-        1_000.0 / ceiling
+        "    the simulator's own cost: {own:.3} ms per session, {:.0}% of the engines' {:.3} ms",
+        100.0 * own * engines / 1_000.0,
+        1_000.0 / engines
     );
+    let mut summary = Vec::new();
     for faults in [FaultPreset::Swarm, FaultPreset::Chaos] {
-        let (created, _) = measure_sim(budget, faults, TopologyChoice::Mixed);
+        summary.push((faults, side_by_side(budget, faults, &keys)));
+    }
+    println!("summary (sessions per CPU second of one thread):");
+    for (faults, (ceiling, created, completed)) in summary {
         println!(
-            "    sessions created at {:.0}% of the crypto-only ceiling",
-            100.0 * created / ceiling
+            "    --faults {faults}: simulator {created:.1}/s created ({completed:.1}/s completed), crypto-only ceiling {ceiling:.1}/s, ratio {:.2}",
+            created / ceiling
         );
     }
 }

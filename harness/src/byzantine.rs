@@ -11,8 +11,8 @@ use core::time::Duration;
 
 use chorus_core::crypto::{Dialect, Keypair, PartialSignature, PublicKey, SecretKey};
 use chorus_core::discovery::{
-    AdvertisementContent, DiscoveryMessage, RequestContent, SignerAdvertisement, SignerCriteria,
-    SignerMetadata, SigningRequest,
+    AdvertisementContent, DiscoveryMessage, JoinProof, RequestContent, SignerAdvertisement,
+    SignerCriteria, SignerMetadata, SigningRequest,
 };
 use chorus_core::election::ElectionMethod;
 use chorus_core::node::PeerId;
@@ -34,7 +34,7 @@ const INJECTION_PPM: u32 = 300_000;
 /// How many messages a byzantine node remembers to replay or forge.
 const MEMORY: usize = 64;
 /// How many sessions a flooding node announces on its own.
-const FAKE_ANNOUNCES: usize = 3;
+pub(crate) const FAKE_ANNOUNCES: usize = 3;
 /// How far past its own sequence numbers a made-up message goes (below the gap limit).
 const SEQUENCE_OFFSET: u64 = 40;
 
@@ -280,7 +280,7 @@ impl Byzantine {
             ByzantineKind::Stale => vec![self.stale(sending, signed)],
             ByzantineKind::WrongPhase => self.wrong_phase(sending, signed).into_iter().collect(),
             ByzantineKind::Flood => self.flood(sending),
-            ByzantineKind::Forged => self.forge(sending).into_iter().collect(),
+            ByzantineKind::Forged => self.forge(sending),
             _ => Vec::new(),
         }
     }
@@ -468,48 +468,103 @@ impl Byzantine {
         seal(envelope, sending.keypair, &mut self.rng).to_vec()
     }
 
-    /// Something in another signer's name, signed by this node: a session message, a
-    /// signer advertisement or a signing request.
-    fn forge(&mut self, sending: &Sending<'_>) -> Option<Outgoing> {
+    /// Something in another signer's name, signed by this node: a session message, or a
+    /// discovery record (advertisement, signing request, join proof) with a signature that
+    /// does not verify or that names another peer than the one delivering it.
+    fn forge(&mut self, sending: &Sending<'_>) -> Vec<Outgoing> {
         let to = self.other_node(sending);
-        let victim = sending.keys.get(self.other_node(sending))?.serialize();
-        match self.rng.below(3) {
-            0 => {
-                let bytes = self.forged_advertisement(sending, victim);
-                Some(self.injected(to, bytes.into(), true))
-            }
-            1 => {
-                let bytes = self.forged_request(sending, victim)?;
-                Some(self.injected(to, bytes.into(), true))
-            }
-            _ => self.forged_envelope(sending),
-        }
+        let victim_index = self.other_node(sending);
+        let Some(victim) = sending.keys.get(victim_index).copied() else {
+            return Vec::new();
+        };
+        let records = match self.rng.below(5) {
+            0 => vec![(self.advertisement_in_the_name_of(sending, &victim), true)],
+            1 => vec![(self.advertisement_for_another_peer(sending, &victim), true)],
+            2 => vec![(self.request_in_the_name_of(sending, &victim), true)],
+            3 => self.join_in_the_name_of(sending, &victim),
+            _ => return self.forged_envelope(sending).into_iter().collect(),
+        };
+        // One departure time, a millisecond apart: a request before the join that needs it.
+        let delay = self.rng.below(5 * SEC);
+        records
+            .into_iter()
+            .zip(0..)
+            .map(|((record, must_reject), offset)| Outgoing {
+                to,
+                bytes: record.encode().into(),
+                origin: Origin::Injected,
+                must_reject,
+                delay: delay + offset * MS,
+            })
+            .collect()
     }
 
-    /// An advertisement of `victim`'s key, signed with this node's.
-    fn forged_advertisement(&mut self, sending: &Sending<'_>, victim: [u8; 33]) -> Vec<u8> {
+    /// An advertisement of `victim`'s key from this node's own peer, signed with this
+    /// node's key: the signature does not verify.
+    fn advertisement_in_the_name_of(
+        &mut self,
+        sending: &Sending<'_>,
+        victim: &PublicKey,
+    ) -> DiscoveryMessage {
+        let own_peer = PeerId::from_key(&sending.keypair.public_key());
+        let mut advertisement = self.advertisement(sending, own_peer);
+        advertisement.content.key = victim.serialize();
+        DiscoveryMessage::Advertisement(advertisement)
+    }
+
+    /// An advertisement of this node's own key, correctly signed, that names `victim`'s
+    /// peer: the record is bound to another peer than the one delivering it.
+    fn advertisement_for_another_peer(
+        &mut self,
+        sending: &Sending<'_>,
+        victim: &PublicKey,
+    ) -> DiscoveryMessage {
+        DiscoveryMessage::Advertisement(self.advertisement(sending, PeerId::from_key(victim)))
+    }
+
+    fn advertisement(&mut self, sending: &Sending<'_>, peer: PeerId) -> SignerAdvertisement {
         let content = AdvertisementContent::new(
-            PeerId::new(victim.to_vec()),
+            peer,
             SignerCriteria::new(["p2pkh"]),
             SignerMetadata::default(),
             sending.now,
             Duration::from_secs(600),
         );
-        let mut advertisement =
-            SignerAdvertisement::sign(content, sending.keypair, &self.rng.bytes32());
-        advertisement.content.key = victim;
-        DiscoveryMessage::Advertisement(advertisement).encode()
+        SignerAdvertisement::sign(content, sending.keypair, &self.rng.bytes32())
     }
 
-    /// A signing request in `victim`'s name (it and this node must sign), signed with this
-    /// node's key.
-    fn forged_request(&mut self, sending: &Sending<'_>, victim: [u8; 33]) -> Option<Vec<u8>> {
-        let victim_key = sending
-            .keys
-            .iter()
-            .find(|key| key.serialize() == victim)
-            .copied()?;
-        let keys = [victim_key, sending.keypair.public_key()];
+    /// A signing request for `victim` and this node, made in `victim`'s name (it is the
+    /// creator) but signed with this node's key.
+    fn request_in_the_name_of(
+        &mut self,
+        sending: &Sending<'_>,
+        victim: &PublicKey,
+    ) -> DiscoveryMessage {
+        let mut request = self.request(sending, victim);
+        request.content.creator = victim.serialize();
+        DiscoveryMessage::Request(request)
+    }
+
+    /// A genuine request of this node's that needs `victim`'s key, then a join proof of
+    /// `victim`'s key to it from this node's peer, signed with this node's key.
+    fn join_in_the_name_of(
+        &mut self,
+        sending: &Sending<'_>,
+        victim: &PublicKey,
+    ) -> Vec<(DiscoveryMessage, bool)> {
+        let request = self.request(sending, victim);
+        let own_peer = PeerId::from_key(&sending.keypair.public_key());
+        let mut join =
+            JoinProof::sign(request.id(), sending.keypair, own_peer, &self.rng.bytes32());
+        join.content.key = victim.serialize();
+        vec![
+            (DiscoveryMessage::Request(request), false),
+            (DiscoveryMessage::Join(join), true),
+        ]
+    }
+
+    fn request(&mut self, sending: &Sending<'_>, victim: &PublicKey) -> SigningRequest {
+        let keys = [*victim, sending.keypair.public_key()];
         let content = RequestContent::new(
             &keys,
             self.rng.bytes32(),
@@ -517,23 +572,25 @@ impl Byzantine {
             sending.now,
             Duration::from_secs(600),
         );
-        let mut request = SigningRequest::sign(content, sending.keypair, &self.rng.bytes32());
-        request.content.creator = victim;
-        Some(DiscoveryMessage::Request(request).encode())
+        SigningRequest::sign(content, sending.keypair, &self.rng.bytes32())
     }
 
     /// A session message in another signer's name: its key as sender, this node's
     /// signature.
     fn forged_envelope(&mut self, sending: &Sending<'_>) -> Option<Outgoing> {
         let own_key = sending.keypair.public_key().serialize();
-        let victims: Vec<SignedEnvelope> = self
-            .seen
+        // From a random place in the memory, the first message another signer sent.
+        let start = self.rng.index(self.seen.len());
+        let (front, back) = self.seen.as_slices();
+        let victim = front
             .iter()
+            .chain(back)
+            .cycle()
+            .skip(start)
+            .take(self.seen.len())
             .filter_map(|bytes| peek(bytes))
-            .filter(|signed| signed.envelope.sender != own_key)
-            .collect();
-        let victim = victims.get(self.rng.index(victims.len()))?;
-        let mut envelope = victim.envelope.clone();
+            .find(|signed| signed.envelope.sender != own_key)?;
+        let mut envelope = victim.envelope;
         envelope.sequence = Sequence(envelope.sequence.0 + 1 + self.rng.below(3));
         envelope.timestamp = sending.now;
         envelope.payload = match &envelope.payload {

@@ -7,7 +7,7 @@ use chorus_core::crypto::{self, Dialect, PublicKey, Signature};
 use chorus_core::node::{
     AbortReason, Event, Evidence, Node, PeerId, Rejection, RejectionKind, SessionView,
 };
-use chorus_core::wire::{Payload, SessionId, SignedEnvelope};
+use chorus_core::wire::SessionId;
 use serde::Serialize;
 
 use crate::plan::{Role, RunPhase, SEC};
@@ -357,16 +357,18 @@ impl Checker {
         }
     }
 
-    /// An honest node sent `signed`: its public nonce must be new.
-    pub(crate) fn on_send(&mut self, t_us: u64, node: usize, signed: &SignedEnvelope) {
-        let Payload::NonceShare(share) = &signed.envelope.payload else {
-            return;
-        };
-        let session = signed.envelope.session_id;
-        let here = (node, session, share.attempt);
-        match self.nonces.get(&share.nonce) {
+    /// An honest node sent the public `nonce` for `attempt` of `session`: it must be new.
+    pub(crate) fn on_nonce_sent(
+        &mut self,
+        t_us: u64,
+        node: usize,
+        (session, attempt): (SessionId, u32),
+        nonce: [u8; 66],
+    ) {
+        let here = (node, session, attempt);
+        match self.nonces.get(&nonce) {
             None => {
-                self.nonces.insert(share.nonce, here);
+                self.nonces.insert(nonce, here);
             }
             Some(first) if *first == here => {}
             Some(&(first_node, first_session, first_attempt)) => self.fail(
@@ -374,10 +376,9 @@ impl Checker {
                 t_us,
                 format!(
                     "node {node} sent the public nonce of node {first_node} session {} attempt \
-                     {first_attempt} again in session {} attempt {}",
+                     {first_attempt} again in session {} attempt {attempt}",
                     short(&first_session),
                     short(&session),
-                    share.attempt
                 ),
             ),
         }
@@ -644,17 +645,24 @@ impl Checker {
                 if !self.honest(sender) {
                     continue;
                 }
-                let Some(counts) = node.rejections(peer) else {
-                    continue;
-                };
-                let penalised = counts.count(RejectionKind::BadSignature)
-                    + counts.count(RejectionKind::InvalidJoinProof)
-                    + counts.count(RejectionKind::InvalidPayload);
-                if penalised > 0 {
+                let penalised = node.rejections(peer).map_or(0, |counts| {
+                    counts.count(RejectionKind::BadSignature)
+                        + counts.count(RejectionKind::InvalidJoinProof)
+                        + counts.count(RejectionKind::InvalidPayload)
+                });
+                // The security manager's two tracks: invalid signatures (towards the
+                // blacklist) and violations (towards the graylist).
+                let strikes = node.security().standing(peer).map_or(0, |standing| {
+                    u64::from(standing.invalid_signatures) + u64::from(standing.violations)
+                });
+                if penalised > 0 || strikes > 0 {
                     self.fail(
                         Invariant::HonestNotPenalised,
                         t_us,
-                        format!("node {receiver} counts {penalised} invalid messages against honest node {sender}"),
+                        format!(
+                            "node {receiver} counts {penalised} invalid messages and {strikes} \
+                             security strikes against honest node {sender}"
+                        ),
                     );
                 }
             }

@@ -6,15 +6,16 @@
 //! nodes that crash and restart without their memory, and byzantine peers. The fault mix
 //! itself is drawn from the seed (swarm testing). A run has a safety phase with faults,
 //! then the network heals and a liveness phase must converge. The invariants of SPEC §6
-//! are checked on every step's outputs; a run's trace hash covers every transmitted byte
-//! and every event, so the same seed replays byte for byte.
+//! are checked on every step's outputs; a run's trace hash covers every transmitted message
+//! (through a fingerprint of its bytes) and every event, so the same seed replays byte for
+//! byte.
 //!
 //! ```
 //! use chorus_harness::{sweep, FaultPreset, Scenario, SweepOptions};
 //!
 //! let template = Scenario { faults: FaultPreset::Chaos, ..Scenario::default() };
 //! let report = sweep(&template, 0..8, &SweepOptions { determinism: true, ..SweepOptions::default() });
-//! assert_eq!(report.runs, 8);
+//! assert_eq!((report.runs, report.replayed), (8, 8));
 //! for failure in &report.failures {
 //!     // Each failure names the command that replays it.
 //!     eprintln!("{}: {}", failure.replay, failure.violations[0]);

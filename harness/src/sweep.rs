@@ -69,12 +69,14 @@ pub struct Failure {
 /// use chorus_harness::SweepReport;
 ///
 /// let report = SweepReport::default();
-/// assert_eq!((report.runs, report.failures.len()), (0, 0));
+/// assert_eq!((report.runs, report.replayed, report.failures.len()), (0, 0, 0));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
     /// Seeds run (each counted once in determinism mode).
     pub runs: u64,
+    /// Seeds run a second time with their trace hashes compared (determinism mode).
+    pub replayed: u64,
     /// Sessions created over all runs.
     pub sessions: u64,
     /// Sessions completed over all runs.
@@ -94,7 +96,7 @@ pub struct SweepReport {
 ///
 /// let template = Scenario { faults: FaultPreset::None, ..Scenario::default() };
 /// let report = sweep(&template, 10..14, &SweepOptions::default());
-/// assert_eq!(report.runs, 4);
+/// assert_eq!((report.runs, report.replayed), (4, 0));
 /// assert!(report.failures.is_empty());
 /// assert!(report.completed > 0);
 /// ```
@@ -121,7 +123,7 @@ pub fn sweep(template: &Scenario, seeds: Range<u64>, options: &SweepOptions) -> 
                     first_failure.fetch_min(seed, Ordering::Relaxed);
                 }
                 if let Ok(mut report) = report.lock() {
-                    add(&mut report, &outcome, violations);
+                    add(&mut report, &outcome, violations, options.determinism);
                 }
             });
         }
@@ -159,8 +161,9 @@ fn run_checked(scenario: &Scenario, options: &SweepOptions) -> (Outcome, Vec<Vio
     (outcome, violations)
 }
 
-fn add(report: &mut SweepReport, outcome: &Outcome, violations: Vec<Violation>) {
+fn add(report: &mut SweepReport, outcome: &Outcome, violations: Vec<Violation>, replayed: bool) {
     report.runs += 1;
+    report.replayed += u64::from(replayed);
     report.sessions += outcome.stats.sessions;
     report.completed += outcome.stats.completed;
     report.messages += outcome.stats.sent;

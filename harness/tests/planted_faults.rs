@@ -1,5 +1,8 @@
 //! The invariants bite: a bug planted in one node (a test-only feature of chorus-core)
-//! makes a sweep report a violation within 1,000 seeds.
+//! makes a sweep report a violation within 1,000 seeds, and a run that does not replay
+//! fails determinism mode.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chorus_core::node::{Config, PlantedFault};
 use chorus_harness::{
@@ -76,4 +79,54 @@ fn a_node_that_skips_envelope_signatures_is_caught_within_a_thousand_seeds() {
         .violations
         .iter()
         .any(|violation| violation.invariant == Invariant::HostileMessageRejected));
+}
+
+/// Simulations started so far by [`every_other_run_planted`].
+static RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// Node 0 draws fixed nonces in every other simulation: the second run of a seed differs
+/// from the first.
+fn every_other_run_planted(index: usize) -> Config {
+    // Node 0's configuration is asked for first when a simulation starts.
+    let run = if index == 0 {
+        RUNS.fetch_add(1, Ordering::SeqCst) + 1
+    } else {
+        RUNS.load(Ordering::SeqCst)
+    };
+    Config {
+        planted_fault: (index == 0 && run % 2 == 1).then_some(PlantedFault::RepeatNonce),
+        ..Config::default()
+    }
+}
+
+#[test]
+fn determinism_mode_catches_a_run_that_does_not_replay() {
+    let template = Scenario {
+        signers: chorus_harness::Count::exactly(3),
+        sessions: 1,
+        faults: FaultPreset::None,
+        ..Scenario::default()
+    };
+    let options = SweepOptions {
+        threads: 1,
+        determinism: true,
+        node_config: every_other_run_planted,
+        ..SweepOptions::default()
+    };
+    let report = sweep(&template, 0..3, &options);
+    assert_eq!((report.runs, report.replayed), (3, 3));
+    assert_eq!(report.failures.len(), 3, "{:?}", report.failures);
+    for failure in &report.failures {
+        assert!(failure
+            .violations
+            .iter()
+            .any(|violation| violation.invariant == Invariant::Deterministic));
+    }
+    // The same sweep without the planted difference replays exactly.
+    let honest = SweepOptions {
+        node_config: SweepOptions::default().node_config,
+        ..options
+    };
+    let report = sweep(&template, 0..3, &honest);
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
 }

@@ -1,9 +1,12 @@
 //! Targeted runs: determinism, failover after silent coordinators, crashes, every
 //! byzantine behaviour, large groups, and the trace outputs.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use chorus_harness::chorus_core::node::PeerId;
 use chorus_harness::{
     render_html, render_mermaid, sweep, write_json_lines, ByzantineKind, Count, FaultPreset,
-    Outcome, Scenario, Sim, SimOptions, SweepOptions, TopologyChoice, TraceRecord,
+    Origin, Outcome, Scenario, Sim, SimOptions, SweepOptions, TopologyChoice, TraceRecord,
 };
 
 fn traced(scenario: &Scenario) -> Outcome {
@@ -191,4 +194,95 @@ fn a_trace_is_written_as_json_lines_and_drawn_as_a_diagram() {
     assert!(page.contains("<svg") && page.contains("✕"));
     // Self-contained: nothing to fetch, nothing to run.
     assert!(!page.contains("<script") && !page.contains("src=") && !page.contains("href="));
+}
+
+/// Which refusal each kind of made-up message met at honest nodes, and how many refusals
+/// for a bad signature each node gave.
+fn refusals(outcome: &Outcome) -> (BTreeSet<(String, String)>, BTreeMap<usize, u32>) {
+    let byzantine = &outcome.mix.byzantine_nodes;
+    let mut kinds = BTreeMap::new();
+    let mut refused = BTreeSet::new();
+    let mut bad_signatures = BTreeMap::new();
+    for record in outcome.records.iter().flatten() {
+        match record {
+            TraceRecord::Send {
+                id,
+                kind,
+                origin: Origin::Injected,
+                ..
+            } => {
+                kinds.insert(*id, kind.clone());
+            }
+            TraceRecord::Deliver {
+                id, to, outcome, ..
+            } if !byzantine.contains(to) => {
+                if let Some(kind) = kinds.get(id) {
+                    refused.insert((kind.clone(), outcome.clone()));
+                    let bad_signature =
+                        outcome == "BadSignature" || (outcome.starts_with("Discovery:Forged"));
+                    *bad_signatures.entry(*to).or_default() += u32::from(bad_signature);
+                }
+            }
+            _ => {}
+        }
+    }
+    (refused, bad_signatures)
+}
+
+#[test]
+fn forged_discovery_records_are_refused_and_counted_against_the_forger() {
+    let template = Scenario {
+        signers: Count::exactly(4),
+        sessions: 4,
+        faults: FaultPreset::None,
+        byzantine: ByzantineKind::Forged,
+        ..Scenario::default()
+    };
+    let mut refused = BTreeSet::new();
+    let mut total_strikes = 0;
+    for seed in 0..6 {
+        let scenario = template.with_seed(seed);
+        let outcome = traced(&scenario);
+        assert!(outcome.passed(), "{seed}: {:?}", outcome.violations);
+        let (kinds, bad_signatures) = refusals(&outcome);
+        refused.extend(kinds);
+        // Each refusal for a bad signature is a strike against the forger (the sender),
+        // none against the honest peers whose names it used.
+        let mut sim = Sim::new(&scenario, SimOptions::default());
+        while sim.step() {}
+        let peer = |index: usize| PeerId::from_key(&sim.node(index).unwrap().public_key());
+        let forger = outcome.mix.byzantine_nodes[0];
+        for (index, count) in bad_signatures {
+            total_strikes += count;
+            let security = sim.node(index).unwrap().security();
+            let standing = security.standing(&peer(forger));
+            let strikes = standing.map_or(0, |standing| standing.invalid_signatures);
+            assert_eq!(strikes, count, "{seed}: node {index}");
+            for victim in (0..4).filter(|victim| *victim != forger) {
+                let strikes = security.standing(&peer(victim)).map_or(0, |standing| {
+                    standing.invalid_signatures + standing.violations
+                });
+                assert_eq!(strikes, 0, "{seed}: node {index} against node {victim}");
+            }
+        }
+    }
+    for expected in [
+        ("advertisement", "ForgedAdvertisement"),
+        ("advertisement", "PeerMismatch"),
+        ("signing_request", "ForgedRequest"),
+        ("join_proof", "ForgedJoin"),
+    ] {
+        let expected = (expected.0.to_owned(), format!("Discovery:{}", expected.1));
+        assert!(
+            refused.contains(&expected),
+            "{expected:?} not in {refused:?}"
+        );
+    }
+    assert!(total_strikes > 0);
+    // Made-up discovery records are refused, never accepted (the invariant
+    // hostile-message-rejected checked each one); only the forger's own genuine requests,
+    // which its made-up joins need, may be.
+    assert!(refused
+        .iter()
+        .all(|(kind, outcome)| outcome != "accepted" || kind == "signing_request"));
 }

@@ -8,20 +8,21 @@
 mod app;
 mod queue;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use chorus_core::crypto::{Keypair, PublicKey};
-use chorus_core::discovery::DISCOVERY_FORMAT;
-use chorus_core::node::{Config, Node, PeerId, Transmit};
+use chorus_core::discovery::{DiscoveryMessage, DISCOVERY_FORMAT};
+use chorus_core::node::{Config, Node, PeerId, Rejection, Transmit};
 use chorus_core::time::Timestamp;
 use chorus_core::wire::{Channel, SessionId, SignedEnvelope};
 use serde::Serialize;
 
-use crate::byzantine::{Byzantine, Outgoing, Sending, SessionFacts};
+use crate::byzantine::{Byzantine, Outgoing, Sending, SessionFacts, FAKE_ANNOUNCES};
 use crate::invariants::{Checker, Delivery, Invariant, Violation};
 use crate::network::{DropCause, Network, Route};
-use crate::peek::{peek, Summary};
+use crate::peek::{self, Summary};
 use crate::plan::{FaultMix, Plan, Role, MS};
 use crate::rng::{derive, SimRng, Stream};
 use crate::scenario::{ByzantineKind, Scenario};
@@ -45,7 +46,8 @@ pub const START_MS: u64 = 1_700_000_000_000;
 pub struct SimOptions {
     /// Keep every record (for JSON lines and diagrams); the trace hash is always computed.
     pub trace: bool,
-    /// The configuration of node `index`, at the start and after every restart.
+    /// The configuration of node `index`, at the start and after every restart (with
+    /// `max_sessions_per_creator` raised, if need be, to what the run's plan creates).
     pub node_config: fn(usize) -> Config,
 }
 
@@ -107,7 +109,8 @@ pub struct Stats {
 pub struct Outcome {
     /// What was run.
     pub scenario: Scenario,
-    /// SHA-256 over every transmitted byte, every delivery's fate and every event.
+    /// SHA-256 over every transmitted message (time, ends, length and a fingerprint of its
+    /// bytes), every delivery's fate and every event.
     pub trace_hash: [u8; 32],
     /// Every failed invariant (empty when the run passed).
     pub violations: Vec<Violation>,
@@ -199,7 +202,7 @@ impl Sim {
                 role: plan.roles[index],
                 manual: plan.manual[index],
                 node: Some(Node::new(
-                    (options.node_config)(index),
+                    node_config(&options, &plan, index),
                     *keypair,
                     derive(scenario.seed, "node", index as u64, 0),
                     Timestamp::from_millis(START_MS),
@@ -252,6 +255,22 @@ impl Sim {
     /// The simulated time, in microseconds since the start.
     pub fn now_us(&self) -> u64 {
         self.now
+    }
+
+    /// Node `index`, unless it is down (a crashed node's state is gone): for looking
+    /// inside a run stepped with [`Sim::step`].
+    ///
+    /// ```
+    /// use chorus_harness::{Scenario, Sim, SimOptions};
+    ///
+    /// let mut sim = Sim::new(&Scenario { seed: 4, ..Scenario::default() }, SimOptions::default());
+    /// while sim.step() {}
+    /// // The heal restarts every crashed node: all are up at the end.
+    /// assert!(sim.node(0).is_some());
+    /// assert!(sim.node(1_000).is_none());
+    /// ```
+    pub fn node(&self, index: usize) -> Option<&Node> {
+        self.peers.get(index).and_then(|peer| peer.node.as_ref())
     }
 
     /// The violations found so far.
@@ -436,19 +455,24 @@ impl Sim {
         self.next_packet += 1;
         self.stats.sent += 1;
         let sent_at = self.now + message.delay;
-        let envelope = peek(&message.bytes);
-        let session = envelope
-            .as_ref()
-            .map_or(SessionId([0; 32]), |signed| signed.envelope.session_id);
+        let session =
+            peek::header(&message.bytes).map_or(SessionId([0; 32]), |header| header.session);
         if message.origin == Origin::Honest {
-            if let Some(signed) = &envelope {
-                self.checker.on_send(self.now, from, signed);
+            if let Some((header, attempt, nonce)) = peek::nonce_share(&message.bytes) {
+                self.checker
+                    .on_nonce_sent(self.now, from, (header.session, attempt), nonce);
             }
         }
-        self.trace
-            .hash_transmit(sent_at, id, from, message.to, &message.bytes);
+        let print = fingerprint(&message.bytes);
+        self.trace.hash_transmit(
+            (sent_at, id),
+            (from, message.to),
+            message.bytes.len(),
+            print,
+        );
         if self.trace.recording() {
-            let record = send_record((id, sent_at), from, &message, envelope.as_ref());
+            let envelope = peek::peek(&message.bytes);
+            let record = send_record((id, sent_at), (from, channel), &message, envelope.as_ref());
             self.trace.record(|| record);
         }
         let route = self.network.route(
@@ -458,7 +482,6 @@ impl Sim {
             message.origin != Origin::Injected,
             &mut self.network_rng,
         );
-        let print = fingerprint(&message.bytes);
         let packet = Packet {
             id,
             from,
@@ -520,11 +543,15 @@ impl Sim {
             self.checker
                 .on_delay(&packet.session, self.now.saturating_sub(packet.sent_at));
         }
-        let outcome = match &result {
-            Ok(()) => "accepted".to_owned(),
+        let outcome: Cow<'static, str> = match &result {
+            Ok(()) => Cow::Borrowed("accepted"),
+            Err(Rejection::Discovery(error)) => {
+                self.stats.rejected += 1;
+                Cow::Owned(format!("Discovery:{:?}", error.kind()))
+            }
             Err(rejection) => {
                 self.stats.rejected += 1;
-                format!("{:?}", rejection.kind())
+                Cow::Owned(format!("{:?}", rejection.kind()))
             }
         };
         self.trace.hash_fate(self.now, packet.id, &outcome);
@@ -534,7 +561,7 @@ impl Sim {
             from: packet.from,
             to,
             duplicate: packet.duplicate,
-            outcome,
+            outcome: outcome.into_owned(),
         });
         self.checker.on_delivery(
             self.now,
@@ -574,13 +601,13 @@ impl Sim {
     }
 
     fn restart(&mut self, node: usize) {
-        let now = self.timestamp();
-        let seed = self.scenario.seed;
-        let config = (self.options.node_config)(node);
-        let peer = &mut self.peers[node];
-        if peer.node.is_some() {
+        if self.peers[node].node.is_some() {
             return;
         }
+        let now = self.timestamp();
+        let seed = self.scenario.seed;
+        let config = node_config(&self.options, &self.plan, node);
+        let peer = &mut self.peers[node];
         peer.restarts += 1;
         let rng_seed = derive(seed, "node", node as u64, peer.restarts);
         peer.node = Some(Node::new(config, peer.keypair, rng_seed, now));
@@ -608,17 +635,36 @@ impl Sim {
     }
 }
 
+/// Node `index`'s configuration: the caller's, with the limit on sessions one creator may
+/// have open on a node raised to what the plan can create (each planned session, a retry of
+/// each, and a flooder's own), so a long plan never meets it; core's tests cover the limit.
+fn node_config(options: &SimOptions, plan: &Plan, index: usize) -> Config {
+    let mut config = (options.node_config)(index);
+    let most = 2 * plan.sessions.len() + FAKE_ANNOUNCES;
+    config.max_sessions_per_creator = config.max_sessions_per_creator.max(most);
+    config
+}
+
 /// The trace record of a message put on the network.
 fn send_record(
     (id, t_us): (u64, u64),
-    from: usize,
+    (from, channel): (usize, Channel),
     message: &Outgoing,
     envelope: Option<&SignedEnvelope>,
 ) -> TraceRecord {
     let summary = Summary::of(envelope);
     let kind = match summary.kind {
         Some(kind) => kind_name(kind),
-        None if message.bytes.first() == Some(&DISCOVERY_FORMAT) => "discovery".to_owned(),
+        None if message.bytes.first() == Some(&DISCOVERY_FORMAT) => {
+            match DiscoveryMessage::decode(&message.bytes, channel) {
+                Ok(DiscoveryMessage::Advertisement(_)) => "advertisement",
+                Ok(DiscoveryMessage::Withdrawal(_)) => "withdrawal",
+                Ok(DiscoveryMessage::Request(_)) => "signing_request",
+                Ok(DiscoveryMessage::Join(_)) => "join_proof",
+                Err(_) => "undecodable",
+            }
+            .to_owned()
+        }
         None => "undecodable".to_owned(),
     };
     let session = envelope.map_or(SessionId([0; 32]), |signed| signed.envelope.session_id);
@@ -636,10 +682,23 @@ fn send_record(
     }
 }
 
-/// A cheap fingerprint of a message's bytes (FNV-1a), to recognise the same message when
-/// it arrives again by another path.
+/// A cheap fingerprint of a message's bytes, to recognise the same message when it arrives
+/// again by another path, and to stand for the message in the trace hash.
+///
+/// FNV-1a over 8-byte words with a rotation after each multiplication (so differences in
+/// high bits reach the low ones). Every step is a bijection of the state, so two messages of
+/// the same length that differ in a single word always get different fingerprints.
 fn fingerprint(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let mix = |hash: u64, word: u64| (hash ^ word).wrapping_mul(PRIME).rotate_left(29);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut hash = mix(0xcbf2_9ce4_8422_2325, bytes.len() as u64);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        hash = mix(hash, u64::from_le_bytes(word));
+    }
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    mix(hash, u64::from_le_bytes(tail))
 }

@@ -1,5 +1,10 @@
 //! The Chorus node driver and the `chorus` command-line program.
 //!
+//! [`driver`] runs one [`chorus_core::Node`] on tokio over any
+//! [`Transport`](chorus_core::transport::Transport) — real time, OS randomness, an async
+//! [`NodeHandle`] for commands and a stream of [`NodeEvent`]s. [`cli`] is the `chorus`
+//! program built on it and on the core.
+//!
 //! # The `chorus` command line
 //!
 //! `chorus` exposes chorus-core's MuSig2 and election steps to scripts. Every command
@@ -18,6 +23,8 @@
 //! | `chorus elect [--method M] [--session-id HEX32] PUBKEY...` | `{"coordinator":HEX33,"sorted_index":N,"input_index":N,"priority":[N...],"proof":HEX32}` |
 //! | `chorus sign --dialect D --message HEX32 (SECRET... \| --generate N)` | `{"aggregate_key":HEX33,"xonly_key":HEX32\|null,"signature":HEX64,"signers":[HEX33...]}` |
 //! | `chorus verify --dialect D --key HEX --message HEX32 --signature HEX64` | `valid` or `invalid` |
+//! | `chorus demo [--signers N] [--transport memory\|libp2p] [--dialect D] [--topology T] [--silent-coordinators K] [--sessions S] [--json]` | progress lines and a result block, or one JSON object with `--json` |
+//! | `chorus node --key FILE [--listen ADDR...] [--bootstrap ADDR...] [--advertise TYPES] [--policy FILE] [--config FILE] [--transport libp2p\|quic] [--peers FILE]` | one JSON object per event, until Ctrl-C |
 //!
 //! Dialects are `bip340` (BIP327 MuSig2, BIP340 signatures) and `lotus` (lotus-lib's
 //! MuSig2 and Schnorr). Keys are aggregated in sorted order; `--no-sort` keeps the given
@@ -29,6 +36,42 @@
 //! MuSig2 rounds for all signers in one process with fresh OS randomness, checks every
 //! partial signature and the final signature, and lists the signers sorted. `verify`
 //! takes a 33-byte key in either dialect or a 32-byte x-only key for `bip340`.
+//!
+//! `demo` and `node` run [`driver`]-backed nodes on a network rather than one pumped loop.
+//! `demo` starts N signers in one process (default 5, over the in-memory transport, or
+//! libp2p on 127.0.0.1) and runs the whole flow — advertise, discover, request, join, two
+//! rounds, election, broadcast, confirmation — printing a line per step and, at the end,
+//! the signature, the aggregate key, who broadcast, the failovers and the time of each
+//! phase. `--silent-coordinators K` makes the first K coordinators in the failover order
+//! ignore their turn, so the next takes over after the broadcast timeout
+//! (`--broadcast-timeout-ms`, default and minimum 1000).
+//!
+//! Both log nothing unless `RUST_LOG` is set (`RUST_LOG=chorus_node=debug` shows each
+//! driver's spans and events on standard error).
+//!
+//! `node` runs one long-lived signer. Its **key file** holds the signer's 32-byte secret
+//! key as 64 hex digits on one line — what `chorus keygen` prints as `"secret"`:
+//! `chorus keygen | sed 's/.*"secret":"\([0-9a-f]*\)".*/\1/' > signer.key`. It advertises
+//! `--advertise` (comma-separated transaction types), joins by itself every signing request
+//! for its key that its **policy** file allows, and prints every event as a JSON line
+//! (`"event"` names it: `started`, `signer_discovered`, `request_received`,
+//! `request_accepted` / `request_refused` with a `reason`, `session_complete`,
+//! `should_broadcast`, `broadcast_confirmed`, ..., `stopped`). Without a policy it joins
+//! nothing. A policy is TOML, every field optional:
+//!
+//! ```toml
+//! transaction_types = ["spend"]      # a request of another type, or of none, is refused
+//! max_amount = 5000000               # a request above it, or without an amount, is refused
+//! allowed_cosigners = ["02…", "03…"] # every other required key must be listed
+//! dialects = ["bip340", "lotus"]     # the default: both
+//! max_signers = 20                   # the default: 100
+//! ```
+//!
+//! `--config FILE` is a TOML file that may hold every flag (`transport`, `listen`,
+//! `bootstrap`, `key`, `advertise`, `policy`, `peers`, `nickname`; paths relative to the
+//! file); flags given on the command line override it. The node does not broadcast
+//! transactions itself: a `should_broadcast` line is for its operator, and if nobody
+//! confirms, the session's failover moves on to the next signer.
 //!
 //! An example session (keys and signatures differ on every run):
 //!
@@ -52,3 +95,8 @@
 //! ```
 
 pub mod cli;
+pub mod driver;
+
+pub use driver::{
+    spawn, DriverConfig, DriverError, NodeDriver, NodeEvent, NodeEvents, NodeHandle, RunningNode,
+};

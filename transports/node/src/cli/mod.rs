@@ -14,11 +14,19 @@ use clap::error::ErrorKind;
 use clap::{ColorChoice, Parser, Subcommand};
 use serde::Serialize;
 
+mod demo;
+mod demo_flow;
+mod demo_print;
+mod demo_transports;
 mod elect;
 mod error;
+mod event_json;
 mod keyagg;
 mod keygen;
+mod node;
+mod node_settings;
 mod parse;
+mod policy;
 mod sign;
 mod sim;
 mod verify;
@@ -54,6 +62,12 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Run the deterministic simulator: one seed, or a sweep over many.
     Sim(sim::SimArgs),
+    /// Start N local signers and run the whole flow: advertise, discover, request, join,
+    /// sign, elect, broadcast (with optional silent coordinators) and confirm.
+    Demo(demo::DemoArgs),
+    /// Run one long-lived signer: advertise, join the requests a policy allows, sign, and
+    /// print every event as a JSON line until Ctrl-C.
+    Node(node::NodeArgs),
 }
 
 /// Runs the command line with the process's standard output and error; returns the exit code.
@@ -61,7 +75,8 @@ enum Command {
 /// `args` starts with the program name, as [`std::env::args_os`] does.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let mut out = BufWriter::new(io::stdout().lock());
-    let mut err = io::stderr().lock();
+    // Not locked for the whole run: the drivers' log lines (RUST_LOG) go there from other threads.
+    let mut err = io::stderr();
     run_with(args, &mut out, &mut err)
 }
 
@@ -109,6 +124,14 @@ fn execute(command: Command, out: &mut dyn Write) -> Result<i32, CliError> {
         Command::Sign(args) => sign::run(&args, out),
         Command::Verify(args) => verify::run(&args, out),
         Command::Sim(args) => sim::run(&args, out),
+        Command::Demo(args) => {
+            init_logging();
+            demo::run(&args, out)
+        }
+        Command::Node(args) => {
+            init_logging();
+            node::run(&args, out)
+        }
     }
 }
 
@@ -127,7 +150,7 @@ fn report_clap_error(error: &clap::Error, out: &mut dyn Write, err: &mut dyn Wri
     }
     let message = match error.kind() {
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            "a subcommand is required (keygen, keyagg, elect, sign, verify); see --help".to_owned()
+            "a subcommand is required (keygen, keyagg, elect, sign, verify, sim, demo, node); see --help".to_owned()
         }
         _ => first_paragraph_of(&error.render().to_string()),
     };
@@ -159,6 +182,20 @@ fn first_paragraph_of(rendered: &str) -> String {
 fn report_error(message: &str, err: &mut dyn Write) {
     let single_line = message.replace(['\n', '\r'], " ");
     let _ = writeln!(err, "error: {single_line}").and_then(|()| err.flush());
+}
+
+/// Sends the drivers' logs to standard error when `RUST_LOG` asks for them (for instance
+/// `RUST_LOG=chorus_node=debug`); without it nothing is logged, so standard error keeps
+/// to the one-line-per-failure rule.
+fn init_logging() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        // A subscriber installed already (by an embedding program) wins.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(io::stderr)
+            .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
+            .try_init();
+    }
 }
 
 /// Writes `value` as one compact JSON object on its own line.

@@ -73,6 +73,7 @@ struct RunLine<'a> {
 #[derive(Serialize)]
 struct SweepLine {
     runs: u64,
+    replayed: u64,
     failures: usize,
     sessions: u64,
     completed: u64,
@@ -172,6 +173,7 @@ fn run_sweep(
         out,
         &SweepLine {
             runs: report.runs,
+            replayed: report.replayed,
             failures: report.failures.len(),
             sessions: report.sessions,
             completed: report.completed,
@@ -269,6 +271,29 @@ mod tests {
         assert_eq!(code, EXIT_SUCCESS, "{err}");
         let summary: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
         assert_eq!(summary["runs"], 3);
+        assert_eq!(summary["replayed"], 0);
+        assert_eq!(summary["failures"], 0);
+    }
+
+    #[test]
+    fn a_determinism_sweep_runs_every_seed_twice() {
+        let args = [
+            "sim",
+            "--seeds",
+            "10..=13",
+            "--signers",
+            "3",
+            "--sessions",
+            "1",
+            "--faults",
+            "chaos",
+            "--determinism",
+        ];
+        let (code, out, err) = run_capture(&args);
+        assert_eq!(code, EXIT_SUCCESS, "{err}");
+        let summary: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(summary["runs"], 4);
+        assert_eq!(summary["replayed"], 4);
         assert_eq!(summary["failures"], 0);
     }
 
