@@ -23,8 +23,8 @@
 //! | `chorus elect [--method M] [--session-id HEX32] PUBKEY...` | `{"coordinator":HEX33,"sorted_index":N,"input_index":N,"priority":[N...],"proof":HEX32}` |
 //! | `chorus sign --dialect D --message HEX32 (SECRET... \| --generate N)` | `{"aggregate_key":HEX33,"xonly_key":HEX32\|null,"signature":HEX64,"signers":[HEX33...]}` |
 //! | `chorus verify --dialect D --key HEX --message HEX32 --signature HEX64` | `valid` or `invalid` |
-//! | `chorus demo [--signers N] [--transport memory\|libp2p] [--dialect D] [--topology T] [--silent-coordinators K] [--sessions S] [--json]` | progress lines and a result block, or one JSON object with `--json` |
-//! | `chorus node --key FILE [--listen ADDR...] [--bootstrap ADDR...] [--advertise TYPES] [--policy FILE] [--config FILE] [--transport libp2p\|quic] [--peers FILE]` | one JSON object per event, until Ctrl-C |
+//! | `chorus demo [--signers N] [--transport memory\|libp2p\|quic] [--dialect D] [--topology T] [--silent-coordinators K] [--sessions S] [--json]` | progress lines and a result block, or one JSON object with `--json` |
+//! | `chorus node --key FILE [--listen ADDR...] [--bootstrap ADDR...] [--advertise TYPES] [--policy FILE] [--config FILE] [--transport libp2p\|quic] [--peers FILE]` (quic: `--peers FILE` required, `--listen IP:PORT` optional) | one JSON object per event, until Ctrl-C |
 //!
 //! Dialects are `bip340` (BIP327 MuSig2, BIP340 signatures) and `lotus` (lotus-lib's
 //! MuSig2 and Schnorr). Keys are aggregated in sorted order; `--no-sort` keeps the given
@@ -39,7 +39,7 @@
 //!
 //! `demo` and `node` run [`driver`]-backed nodes on a network rather than one pumped loop.
 //! `demo` starts N signers in one process (default 5, over the in-memory transport, or
-//! libp2p on 127.0.0.1) and runs the whole flow — advertise, discover, request, join, two
+//! libp2p or QUIC on 127.0.0.1) and runs the whole flow — advertise, discover, request, join, two
 //! rounds, election, broadcast, confirmation — printing a line per step and, at the end,
 //! the signature, the aggregate key, who broadcast, the failovers and the time of each
 //! phase. `--silent-coordinators K` makes the first K coordinators in the failover order
@@ -72,6 +72,12 @@
 //! file); flags given on the command line override it. The node does not broadcast
 //! transactions itself: a `should_broadcast` line is for its operator, and if nobody
 //! confirms, the session's failover moves on to the next signer.
+//!
+//! With `--transport quic` the node talks raw QUIC to a closed group: `--peers FILE` is
+//! required and lists every member as `[[peer]]` tables with `key` (33-byte hex) and
+//! `address` (`IP:PORT`). The node's own entry is skipped as a peer, so the whole group
+//! can share one file, and it is where the node listens unless `--listen IP:PORT` says
+//! otherwise. `--bootstrap` is for libp2p only.
 //!
 //! An example session (keys and signatures differ on every run):
 //!

@@ -181,6 +181,47 @@ fn the_demo_runs_over_libp2p_on_localhost() {
     assert_bip340_signature_verifies(&line["sessions"][0]);
 }
 
+#[cfg(feature = "quic")]
+#[test]
+fn the_demo_runs_over_quic_on_localhost() {
+    let outcome = chorus(&["demo", "--signers", "3", "--transport", "quic"]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    assert!(
+        outcome.stdout.contains("3 signers over quic"),
+        "{}",
+        outcome.stdout
+    );
+    let signature = outcome
+        .stdout
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("signature"))
+        .expect("the result shows the signature")
+        .trim();
+    assert_eq!(signature.len(), 128, "{signature}");
+    assert!(signature.bytes().all(|byte| byte.is_ascii_hexdigit()));
+}
+
+#[cfg(feature = "quic")]
+#[test]
+fn a_silent_coordinator_hands_over_to_the_next_over_quic() {
+    let line = demo_json(&[
+        "--signers",
+        "3",
+        "--transport",
+        "quic",
+        "--silent-coordinators",
+        "1",
+    ]);
+    assert_eq!(line["transport"], "quic");
+    let session = &line["sessions"][0];
+    assert_bip340_signature_verifies(session);
+    assert_eq!(session["broadcast_attempt"], 1);
+    let failovers = session["failovers"].as_array().unwrap();
+    assert_eq!(failovers.len(), 1);
+    assert_eq!(failovers[0]["node"], session["coordinator"]);
+    assert_ne!(session["broadcaster"], session["coordinator"]);
+}
+
 /// Refused input: exit 2, nothing on stdout, one `error:` line on stderr.
 fn assert_refused(args: &[&str], mentions: &str) {
     let outcome = chorus(args);
@@ -263,7 +304,39 @@ fn bad_node_settings_exit_2_with_one_line() {
         ],
         "--peers",
     );
-    assert_refused(&["node", "--key", key, "--transport", "quic"], "--listen");
+    assert_refused(&["node", "--key", key, "--transport", "quic"], "--peers");
+    // Without --listen, the node listens at its own entry of the peers file.
+    let peers = directory.join("peers.toml");
+    std::fs::write(
+        &peers,
+        "[[peer]]\nkey = \"02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5\"\naddress = \"127.0.0.1:9\"\n",
+    )
+    .unwrap();
+    let peers = peers.to_str().unwrap();
+    assert_refused(
+        &[
+            "node",
+            "--key",
+            key,
+            "--transport",
+            "quic",
+            "--peers",
+            peers,
+        ],
+        "--listen",
+    );
+    assert_refused(
+        &[
+            "node",
+            "--key",
+            key,
+            "--transport",
+            "quic",
+            "--peers",
+            directory.join("missing-peers.toml").to_str().unwrap(),
+        ],
+        "--peers",
+    );
     assert_refused(
         &["node", "--key", key, "--listen", "not-a-multiaddr"],
         "--listen",

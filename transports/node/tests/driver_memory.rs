@@ -492,7 +492,8 @@ async fn a_silent_coordinator_is_replaced_by_the_backup() {
             .iter()
             .map(|sorted| cluster.index_of(&status.signers[*sorted]))
             .collect();
-        let broadcasters = cluster.broadcasters(session);
+        let mut broadcasters = cluster.broadcasters(session);
+        broadcasters.sort_by_key(|(_, attempt)| *attempt);
         assert_eq!(broadcasters, [(priority[0], 0), (priority[1], 1)]);
         // Whoever's timer fires first moves on; the backup's confirmation may reach the
         // others before their own timers fire.
@@ -667,6 +668,16 @@ async fn direct_sessions_route_through_peers_added_by_hand() {
         );
         let session = alice.handle.create_session(spec).await.unwrap();
         let signature = join_and_sign(&bob.handle, &mut bob.events, session).await;
+        // Alice may finish a moment after Bob, whichever of them aggregated.
+        let alice_signature = next_matching(&mut alice_events, |event| match event {
+            NodeEvent::Session(Event::SessionComplete {
+                session: done,
+                signature,
+            }) if done == session => Some(signature),
+            _ => None,
+        })
+        .await;
+        assert_eq!(alice_signature, signature);
         assert_eq!(
             alice.handle.final_signature(&session).await.unwrap(),
             Some(signature)

@@ -23,7 +23,8 @@ pub(crate) struct DemoArgs {
     #[arg(long, value_name = "N", default_value_t = 5,
           value_parser = clap::value_parser!(u16).range(2..=MAX_REQUIRED_KEYS as i64))]
     signers: u16,
-    /// The transport the signers talk over: memory (in-process) or libp2p (127.0.0.1).
+    /// The transport the signers talk over: memory (in-process), libp2p or quic (both on
+    /// 127.0.0.1).
     #[arg(long, value_name = "TRANSPORT", value_enum, default_value_t = DemoTransportKind::Memory)]
     transport: DemoTransportKind,
     /// Signature dialect: bip340 or lotus.
@@ -118,6 +119,7 @@ pub(crate) fn run(args: &DemoArgs, out: &mut dyn Write) -> Result<i32, CliError>
                 demo_flow::run(MemoryTransports::default(), &options, printer).await
             }
             DemoTransportKind::Libp2p => run_libp2p(&options, printer).await,
+            DemoTransportKind::Quic => run_quic(&options, printer).await,
         }
     })?;
     // The drivers are stopped; nothing left on the runtime needs to finish.
@@ -148,6 +150,24 @@ async fn run_libp2p(
     Err(CliError::invalid(
         "--transport",
         "libp2p transport not available (built without the libp2p feature)",
+    ))
+}
+
+#[cfg(feature = "quic")]
+async fn run_quic(options: &DemoOptions, printer: Printer<'_>) -> Result<DemoSummary, CliError> {
+    demo_flow::run(
+        super::demo_transports::QuicTransports::default(),
+        options,
+        printer,
+    )
+    .await
+}
+
+#[cfg(not(feature = "quic"))]
+async fn run_quic(_options: &DemoOptions, _printer: Printer<'_>) -> Result<DemoSummary, CliError> {
+    Err(CliError::invalid(
+        "--transport",
+        "quic transport not available (built without the quic feature)",
     ))
 }
 

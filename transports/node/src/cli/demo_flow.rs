@@ -5,13 +5,13 @@
 //! would: it joins every request for its key and broadcasts when asked to — unless it is
 //! one of the first `--silent-coordinators` in the failover order, in which case it
 //! ignores the request and the next coordinator takes over once the broadcast timeout
-//! passes. The wallets report everything to the [`Observer`], which prints progress and
-//! times the phases.
+//! passes ([`super::demo_wallet`]). The wallets report everything to the [`Observer`],
+//! which prints progress and times the phases.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use crate::driver::{spawn, DriverConfig, DriverReport, NodeEvent, NodeEvents, NodeHandle};
+use crate::driver::{spawn, DriverConfig, DriverReport, NodeEvent, NodeHandle};
 use chorus_core::crypto::{self, Dialect, Keypair, PublicKey, Signature};
 use chorus_core::discovery::{
     AdvertisementSpec, DiscoveryEvent, RequestId, RequestMetadata, RequestSpec, SignerCriteria,
@@ -20,12 +20,13 @@ use chorus_core::discovery::{
 use chorus_core::node::{Event, PeerId, Progress};
 use chorus_core::wire::{SessionId, SessionOptions, Topology};
 use sha2::{Digest, Sha256};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::demo_print::Printer;
 use super::demo_transports::DemoTransports;
+use super::demo_wallet::{wallet, Report};
 use super::keygen::random_secret_key;
 use super::CliError;
 
@@ -81,19 +82,6 @@ pub(crate) struct DemoSummary {
     pub(crate) total: Duration,
 }
 
-/// What a wallet tells the observer.
-#[derive(Debug)]
-enum Report {
-    /// Boxed: events are large and most reports are events anyway.
-    Event(usize, Box<NodeEvent>),
-    /// The wallet ignored its turn to broadcast.
-    Silent { node: usize, attempt: u32 },
-    /// The wallet broadcast and confirmed.
-    Broadcast { node: usize, attempt: u32 },
-    /// A command the wallet gave its node failed.
-    Failed { node: usize, error: String },
-}
-
 /// One demo signer.
 struct DemoNode {
     handle: NodeHandle,
@@ -109,12 +97,17 @@ pub(crate) async fn run<N: DemoTransports>(
 ) -> Result<DemoSummary, CliError> {
     let started = Instant::now();
     let (sender, reports) = mpsc::channel(65_536);
+    let (release, released) = watch::channel(None);
     let mut nodes = Vec::with_capacity(options.signers);
     let mut keys = Vec::with_capacity(options.signers);
     for index in 0..options.signers {
         let identity = Keypair::from_secret_key(&random_secret_key(&mut rand::rng()));
         let transport = transports.start(index, &identity).await?;
-        let running = spawn(identity, transport, DriverConfig::new([TRANSACTION_TYPE]))
+        let config = DriverConfig {
+            route_unknown_keys_by_key: transports.routes_by_key(),
+            ..DriverConfig::new([TRANSACTION_TYPE])
+        };
+        let running = spawn(identity, transport, config)
             .map_err(|error| CliError::Internal(format!("starting node {index}: {error}")))?;
         let silent = options.silent_coordinators;
         let wallet = tokio::spawn(wallet(
@@ -122,6 +115,7 @@ pub(crate) async fn run<N: DemoTransports>(
             silent,
             running.handle.clone(),
             running.events,
+            released.clone(),
             sender.clone(),
         ));
         keys.push(identity.public_key());
@@ -132,7 +126,7 @@ pub(crate) async fn run<N: DemoTransports>(
         });
     }
     drop(sender);
-    let mut observer = Observer::new(reports, printer, keys.clone(), options);
+    let mut observer = Observer::new(reports, release, printer, keys.clone(), options);
     let outcome = observer.drive(&nodes, options, &transports, started).await;
     drop(observer);
     let stopped = stop(nodes).await;
@@ -159,77 +153,14 @@ async fn stop(nodes: Vec<DemoNode>) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Acts on node `index`'s events as a wallet would, and reports them.
-async fn wallet(
-    index: usize,
-    silent_attempts: u32,
-    handle: NodeHandle,
-    mut events: NodeEvents,
-    reports: mpsc::Sender<Report>,
-) {
-    while let Some(event) = events.next().await {
-        let action = match &event {
-            NodeEvent::Discovery(DiscoveryEvent::RequestReceived { request, .. }) => handle
-                .join_request(request, Progress::Automatic)
-                .await
-                .err()
-                .map(|error| Report::Failed {
-                    node: index,
-                    error: format!("joining the request: {error}"),
-                }),
-            NodeEvent::Session(Event::ShouldBroadcast {
-                session,
-                attempt,
-                signature,
-            }) => Some(if *attempt < silent_attempts {
-                Report::Silent {
-                    node: index,
-                    attempt: *attempt,
-                }
-            } else {
-                let transaction_id = transaction_id(session, signature);
-                match handle
-                    .notify_broadcast_complete(session, transaction_id)
-                    .await
-                {
-                    Ok(()) => Report::Broadcast {
-                        node: index,
-                        attempt: *attempt,
-                    },
-                    Err(error) => Report::Failed {
-                        node: index,
-                        error: format!("confirming the broadcast: {error}"),
-                    },
-                }
-            }),
-            _ => None,
-        };
-        let reported = reports.send(Report::Event(index, Box::new(event))).await;
-        let acted = match action {
-            Some(action) => reports.send(action).await,
-            None => Ok(()),
-        };
-        if reported.is_err() || acted.is_err() {
-            // The observer is gone; the driver is being shut down.
-            return;
-        }
-    }
-}
-
-/// The stand-in for a real transaction id: what a broadcast would return.
-fn transaction_id(session: &SessionId, signature: &Signature) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(session.0);
-    hasher.update(signature.0);
-    hasher.finalize().into()
-}
-
 /// What every node reported about the session under way.
 #[derive(Debug)]
 struct Tracker {
     request: RequestId,
     session: Option<SessionId>,
     ready: BTreeSet<usize>,
+    /// The nodes (other than the creator) that received the request.
+    received: BTreeSet<usize>,
     signatures: BTreeMap<usize, Signature>,
     confirmed: BTreeMap<usize, (Vec<u8>, usize)>,
     elected: bool,
@@ -245,6 +176,7 @@ impl Tracker {
             request,
             session: None,
             ready: BTreeSet::new(),
+            received: BTreeSet::new(),
             signatures: BTreeMap::new(),
             confirmed: BTreeMap::new(),
             elected: false,
@@ -259,6 +191,8 @@ impl Tracker {
 /// Reads the wallets' reports, prints progress, and waits for each step.
 struct Observer<'a> {
     reports: mpsc::Receiver<Report>,
+    /// The request the wallets may join.
+    release: watch::Sender<Option<RequestId>>,
     printer: Printer<'a>,
     keys: Vec<PublicKey>,
     connected: Vec<BTreeSet<PeerId>>,
@@ -270,6 +204,7 @@ struct Observer<'a> {
 impl<'a> Observer<'a> {
     fn new(
         reports: mpsc::Receiver<Report>,
+        release: watch::Sender<Option<RequestId>>,
         printer: Printer<'a>,
         keys: Vec<PublicKey>,
         options: &DemoOptions,
@@ -277,6 +212,7 @@ impl<'a> Observer<'a> {
         let connected = vec![BTreeSet::new(); keys.len()];
         Observer {
             reports,
+            release,
             printer,
             keys,
             connected,
@@ -589,6 +525,16 @@ impl<'a> Observer<'a> {
             NodeEvent::PeerDisconnected { peer } => {
                 if let Some(peers) = self.connected.get_mut(node) {
                     peers.remove(&peer);
+                }
+                Ok(())
+            }
+            NodeEvent::Discovery(DiscoveryEvent::RequestReceived { request, .. }) => {
+                let count = self.keys.len();
+                if let Some(tracker) = self.tracker.as_mut().filter(|t| t.request == request) {
+                    tracker.received.insert(node);
+                    if tracker.received.len() + 1 >= count {
+                        self.release.send_replace(Some(request));
+                    }
                 }
                 Ok(())
             }

@@ -1,4 +1,5 @@
-//! How `chorus demo` makes one transport per signer: in memory, or libp2p on 127.0.0.1.
+//! How `chorus demo` makes one transport per signer: in memory, or libp2p or QUIC on
+//! 127.0.0.1.
 
 use std::time::Duration;
 
@@ -15,6 +16,8 @@ pub(crate) enum DemoTransportKind {
     Memory,
     /// libp2p on 127.0.0.1 (TCP, Noise, Yamux, GossipSub, Kademlia).
     Libp2p,
+    /// Raw QUIC on 127.0.0.1 between the members of a closed group.
+    Quic,
 }
 
 impl DemoTransportKind {
@@ -22,6 +25,7 @@ impl DemoTransportKind {
         match self {
             DemoTransportKind::Memory => "memory",
             DemoTransportKind::Libp2p => "libp2p",
+            DemoTransportKind::Quic => "quic",
         }
     }
 }
@@ -42,6 +46,12 @@ pub(crate) trait DemoTransports {
     /// first publication (a gossip network exchanges subscriptions first).
     fn settle(&self) -> Duration {
         Duration::ZERO
+    }
+
+    /// Whether the transport names peers by their signer keys, so the driver may send a
+    /// session message for a key its address book does not know to that key's peer.
+    fn routes_by_key(&self) -> bool {
+        false
     }
 }
 
@@ -99,5 +109,50 @@ impl DemoTransports for Libp2pTransports {
 
     fn settle(&self) -> Duration {
         self.heartbeat.saturating_mul(2)
+    }
+}
+
+/// Every signer on its own QUIC endpoint on 127.0.0.1: each new signer starts with every
+/// earlier one as its group and joins theirs, so the signers form a full mesh.
+#[cfg(feature = "quic")]
+#[derive(Debug, Default)]
+pub(crate) struct QuicTransports {
+    members: Vec<(chorus_quic::QuicPeer, chorus_quic::QuicGroup)>,
+}
+
+#[cfg(feature = "quic")]
+impl DemoTransports for QuicTransports {
+    type Transport = chorus_quic::QuicTransport;
+
+    async fn start(
+        &mut self,
+        index: usize,
+        identity: &Keypair,
+    ) -> Result<Self::Transport, CliError> {
+        let config = chorus_quic::QuicConfig {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            peers: self.members.iter().map(|(peer, _)| *peer).collect(),
+            ..chorus_quic::QuicConfig::default()
+        };
+        let transport = chorus_quic::QuicTransport::start(config, identity)
+            .await
+            .map_err(|error| {
+                CliError::Internal(format!(
+                    "starting the quic transport of node {index}: {error}"
+                ))
+            })?;
+        let me = chorus_quic::QuicPeer {
+            key: identity.public_key(),
+            address: transport.local_addr(),
+        };
+        for (_, group) in &self.members {
+            group.add_peer(me);
+        }
+        self.members.push((me, transport.group()));
+        Ok(transport)
+    }
+
+    fn routes_by_key(&self) -> bool {
+        true
     }
 }

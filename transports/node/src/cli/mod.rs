@@ -18,6 +18,7 @@ mod demo;
 mod demo_flow;
 mod demo_print;
 mod demo_transports;
+mod demo_wallet;
 mod elect;
 mod error;
 mod event_json;

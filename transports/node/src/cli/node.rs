@@ -103,7 +103,7 @@ pub(crate) struct NodeArgs {
     #[arg(long, value_name = "TRANSPORT", value_enum)]
     transport: Option<NodeTransport>,
     /// Where to listen: a multiaddr for libp2p (repeatable; default 127.0.0.1, a free TCP
-    /// port), IP:PORT for quic.
+    /// port), IP:PORT for quic (default: the node's own entry in the peers file).
     #[arg(long, value_name = "ADDR")]
     listen: Vec<String>,
     /// A libp2p peer to connect to first, as a multiaddr ending in /p2p/PEER-ID (repeatable).
@@ -243,29 +243,52 @@ async fn start_quic(
             "is for libp2p; the quic transport reads its group from --peers",
         ));
     }
-    let listen = match settings.listen.as_slice() {
-        [one] => one
-            .parse()
-            .map_err(|_| CliError::invalid("--listen", "expected IP:PORT for quic"))?,
-        _ => {
-            return Err(CliError::invalid(
-                "--listen",
-                "quic listens on exactly one IP:PORT",
-            ))
-        }
-    };
     let peers_file = settings
         .peers
         .as_ref()
         .ok_or_else(|| CliError::invalid("--peers", "the quic transport needs a peers file"))?;
     let peers = chorus_quic::read_peers_file(peers_file)
         .map_err(|error| CliError::invalid("--peers", error.to_string()))?;
-    let config = chorus_quic::QuicConfig::new(listen, peers);
+    let listen = quic_listen(&settings.listen, &peers, &identity)?;
+    let config = chorus_quic::QuicConfig {
+        listen,
+        peers,
+        ..chorus_quic::QuicConfig::default()
+    };
     let transport = chorus_quic::QuicTransport::start(config, &identity)
         .await
         .map_err(|error| CliError::Internal(format!("starting quic: {error}")))?;
     let listening = vec![transport.local_addr().to_string()];
     serve(transport, identity, serve_settings, listening, out, stop).await
+}
+
+/// The address a quic node listens on: `--listen` if given, else its own entry in the
+/// peers file (which the whole group shares).
+#[cfg(feature = "quic")]
+fn quic_listen(
+    listen: &[String],
+    peers: &[chorus_quic::QuicPeer],
+    identity: &Keypair,
+) -> Result<std::net::SocketAddr, CliError> {
+    match listen {
+        [one] => one
+            .parse()
+            .map_err(|_| CliError::invalid("--listen", "expected IP:PORT for quic")),
+        [] => peers
+            .iter()
+            .find(|peer| peer.key == identity.public_key())
+            .map(|peer| peer.address)
+            .ok_or_else(|| {
+                CliError::invalid(
+                    "--listen",
+                    "needed for quic when the peers file has no entry for this node's key",
+                )
+            }),
+        _ => Err(CliError::invalid(
+            "--listen",
+            "quic listens on exactly one IP:PORT",
+        )),
+    }
 }
 
 #[cfg(not(feature = "quic"))]
@@ -541,6 +564,31 @@ mod tests {
             silent.next, None,
             "a node that advertises nothing never does"
         );
+    }
+
+    #[cfg(feature = "quic")]
+    #[test]
+    fn quic_listens_at_the_flag_or_at_its_own_entry_of_the_peers_file() {
+        let me = keypair(1);
+        let other = keypair(2);
+        let peer = |key: &Keypair, address: &str| chorus_quic::QuicPeer {
+            key: key.public_key(),
+            address: address.parse().unwrap(),
+        };
+        let peers = [peer(&other, "127.0.0.1:9002"), peer(&me, "127.0.0.1:9001")];
+        let own = quic_listen(&[], &peers, &me).unwrap();
+        assert_eq!(own, "127.0.0.1:9001".parse().unwrap());
+        let flag = quic_listen(&["0.0.0.0:7000".into()], &peers, &me).unwrap();
+        assert_eq!(flag, "0.0.0.0:7000".parse().unwrap());
+        let refusals = [
+            quic_listen(&[], &peers[..1], &me),
+            quic_listen(&["/ip4/127.0.0.1/udp/1".into()], &peers, &me),
+            quic_listen(&["127.0.0.1:1".into(), "127.0.0.1:2".into()], &peers, &me),
+        ];
+        for refusal in refusals {
+            let message = refusal.unwrap_err().to_string();
+            assert!(message.starts_with("invalid --listen"), "{message}");
+        }
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -4,7 +4,7 @@
 //!
 //! ```toml
 //! transport = "libp2p"                    # or "quic"
-//! listen = ["/ip4/0.0.0.0/tcp/4001"]      # quic: one "IP:PORT"
+//! listen = ["/ip4/0.0.0.0/tcp/4001"]      # quic: one "IP:PORT" (default: own entry in peers)
 //! bootstrap = ["/ip4/192.0.2.7/tcp/4001/p2p/12D3KooW…"]
 //! key = "signer.key"
 //! advertise = ["spend", "swap"]

@@ -423,9 +423,15 @@ impl NodeHandle {
 
     /// Reads the node: its security manager, discovery state, rejection counters, ...
     ///
+    /// `read` runs on the driver's task, between two inputs, so it should be quick.
+    ///
     /// # Errors
     ///
     /// [`DriverError::Stopped`].
+    ///
+    /// # Panics
+    ///
+    /// A panic in `read` ends the driver's task (and so the driver).
     pub async fn inspect<R, F>(&self, read: F) -> Result<R, DriverError>
     where
         R: Send + 'static,
