@@ -35,6 +35,10 @@ pub struct DriverStats {
     pub timeouts: u64,
     /// Commands carried out.
     pub commands: u64,
+    /// Discovery messages that came before their signing request and were held for it.
+    pub early_messages_held: u64,
+    /// Of those, the ones offered to the node again once the request was known.
+    pub early_messages_replayed: u64,
 }
 
 /// A snapshot of one session, owned, so it can leave the driver.

@@ -81,6 +81,7 @@
 mod address_book;
 mod clock;
 mod config;
+mod early;
 mod engine;
 mod error;
 mod event;

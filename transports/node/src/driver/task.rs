@@ -4,9 +4,11 @@ use std::future::poll_fn;
 use std::time::Duration;
 
 use chorus_core::crypto::Keypair;
+use chorus_core::discovery::DiscoveryError;
 use chorus_core::discovery::{signer_topic, DiscoveryEvent, REQUEST_TOPIC};
-use chorus_core::node::{Event, Node, PeerId, Transmit};
+use chorus_core::node::{Event, Node, PeerId, Rejection, Transmit};
 use chorus_core::transport::{Incoming, Outgoing, Transport};
+use chorus_core::wire::Channel;
 use rand::RngCore;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tracing::Instrument;
@@ -14,6 +16,7 @@ use tracing::Instrument;
 use super::address_book::AddressBook;
 use super::clock::Clock;
 use super::config::DriverConfig;
+use super::early::EarlyMessages;
 use super::engine::{DriverStats, Engine};
 use super::error::DriverError;
 use super::event::{NodeEvent, NodeEvents};
@@ -134,6 +137,7 @@ pub struct NodeDriver<T> {
     events: broadcast::Sender<NodeEvent>,
     transaction_types: Vec<String>,
     route_unknown_keys_by_key: bool,
+    early: EarlyMessages,
 }
 
 impl<T: Transport> NodeDriver<T> {
@@ -169,6 +173,7 @@ impl<T: Transport> NodeDriver<T> {
             events,
             transaction_types: config.transaction_types,
             route_unknown_keys_by_key: config.route_unknown_keys_by_key,
+            early: EarlyMessages::default(),
         };
         (driver, handle, NodeEvents::new(first_subscriber))
     }
@@ -258,24 +263,9 @@ impl<T: Transport> NodeDriver<T> {
                 channel,
                 bytes,
             } => {
-                let _span = tracing::debug_span!("peer", peer = %from).entered();
-                tracing::trace!(len = bytes.len(), %channel, "message");
                 let stats = &mut self.engine.stats;
                 stats.messages_received = stats.messages_received.saturating_add(1);
-                let now = self.engine.now();
-                let outcome = self
-                    .engine
-                    .node
-                    .handle_message(now, from.clone(), channel, &bytes);
-                if let Err(rejection) = outcome {
-                    let stats = &mut self.engine.stats;
-                    stats.messages_rejected = stats.messages_rejected.saturating_add(1);
-                    tracing::debug!(%rejection, len = bytes.len(), %channel, "message refused");
-                    self.emit(NodeEvent::Rejected {
-                        peer: from,
-                        rejection,
-                    });
-                }
+                self.deliver(from, channel, bytes, true);
             }
             Incoming::Connected { peer } => {
                 tracing::debug!(%peer, "peer connected");
@@ -305,7 +295,14 @@ impl<T: Transport> NodeDriver<T> {
                 drained = true;
                 self.learn_peers(&event);
                 tracing::debug!(?event, "discovery event");
+                let arrived = match &event {
+                    DiscoveryEvent::RequestReceived { request, .. } => Some(*request),
+                    _ => None,
+                };
                 self.emit(NodeEvent::Discovery(event));
+                if let Some(request) = arrived {
+                    self.replay_early_messages(&request);
+                }
             }
             while let Some(event) = self.engine.node.poll_event() {
                 drained = true;
@@ -326,6 +323,49 @@ impl<T: Transport> NodeDriver<T> {
             if !drained {
                 return;
             }
+        }
+    }
+
+    /// Hands one message to the node. A discovery message for a request this node has not
+    /// heard of yet is held (when `may_hold`) and offered again once the request arrives.
+    fn deliver(&mut self, from: PeerId, channel: Channel, bytes: Vec<u8>, may_hold: bool) {
+        let _span = tracing::debug_span!("peer", peer = %from).entered();
+        tracing::trace!(len = bytes.len(), %channel, "message");
+        let now = self.engine.now();
+        let outcome = self
+            .engine
+            .node
+            .handle_message(now, from.clone(), channel, &bytes);
+        let Err(rejection) = outcome else {
+            return;
+        };
+        if let Rejection::Discovery(DiscoveryError::UnknownRequest { request }) = &rejection {
+            if may_hold {
+                let stats = &mut self.engine.stats;
+                stats.early_messages_held = stats.early_messages_held.saturating_add(1);
+                tracing::debug!(request = %request, "message before its request; held");
+                if self.early.hold(now, *request, from, channel, bytes) {
+                    tracing::debug!("early-message buffer full; the oldest was dropped");
+                }
+                return;
+            }
+        }
+        let stats = &mut self.engine.stats;
+        stats.messages_rejected = stats.messages_rejected.saturating_add(1);
+        tracing::debug!(%rejection, len = bytes.len(), %channel, "message refused");
+        self.emit(NodeEvent::Rejected {
+            peer: from,
+            rejection,
+        });
+    }
+
+    /// Offers the node again what came before `request` did.
+    fn replay_early_messages(&mut self, request: &chorus_core::discovery::RequestId) {
+        let now = self.engine.now();
+        for message in self.early.take(now, request) {
+            let stats = &mut self.engine.stats;
+            stats.early_messages_replayed = stats.early_messages_replayed.saturating_add(1);
+            self.deliver(message.from, message.channel, message.bytes, false);
         }
     }
 
