@@ -18,7 +18,7 @@ mod schnorr;
 mod session;
 
 #[cfg(test)]
-mod vectors;
+mod vectors_tests;
 
 pub(crate) use keyagg::LotusKeyAgg;
 #[cfg(feature = "test-vectors")]
