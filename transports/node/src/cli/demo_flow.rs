@@ -20,7 +20,7 @@ use chorus_core::discovery::{
 use chorus_core::node::{Event, PeerId, Progress};
 use chorus_core::wire::{SessionId, SessionOptions, Topology};
 use sha2::{Digest, Sha256};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -97,7 +97,6 @@ pub(crate) async fn run<N: DemoTransports>(
 ) -> Result<DemoSummary, CliError> {
     let started = Instant::now();
     let (sender, reports) = mpsc::channel(65_536);
-    let (release, released) = watch::channel(None);
     let mut nodes = Vec::with_capacity(options.signers);
     let mut keys = Vec::with_capacity(options.signers);
     for index in 0..options.signers {
@@ -115,7 +114,6 @@ pub(crate) async fn run<N: DemoTransports>(
             silent,
             running.handle.clone(),
             running.events,
-            released.clone(),
             sender.clone(),
         ));
         keys.push(identity.public_key());
@@ -126,7 +124,7 @@ pub(crate) async fn run<N: DemoTransports>(
         });
     }
     drop(sender);
-    let mut observer = Observer::new(reports, release, printer, keys.clone(), options);
+    let mut observer = Observer::new(reports, printer, keys.clone(), options);
     let outcome = observer.drive(&nodes, options, &transports, started).await;
     drop(observer);
     let stopped = stop(nodes).await;
@@ -159,8 +157,6 @@ struct Tracker {
     request: RequestId,
     session: Option<SessionId>,
     ready: BTreeSet<usize>,
-    /// The nodes (other than the creator) that received the request.
-    received: BTreeSet<usize>,
     signatures: BTreeMap<usize, Signature>,
     confirmed: BTreeMap<usize, (Vec<u8>, usize)>,
     elected: bool,
@@ -176,7 +172,6 @@ impl Tracker {
             request,
             session: None,
             ready: BTreeSet::new(),
-            received: BTreeSet::new(),
             signatures: BTreeMap::new(),
             confirmed: BTreeMap::new(),
             elected: false,
@@ -191,8 +186,6 @@ impl Tracker {
 /// Reads the wallets' reports, prints progress, and waits for each step.
 struct Observer<'a> {
     reports: mpsc::Receiver<Report>,
-    /// The request the wallets may join.
-    release: watch::Sender<Option<RequestId>>,
     printer: Printer<'a>,
     keys: Vec<PublicKey>,
     connected: Vec<BTreeSet<PeerId>>,
@@ -204,7 +197,6 @@ struct Observer<'a> {
 impl<'a> Observer<'a> {
     fn new(
         reports: mpsc::Receiver<Report>,
-        release: watch::Sender<Option<RequestId>>,
         printer: Printer<'a>,
         keys: Vec<PublicKey>,
         options: &DemoOptions,
@@ -212,7 +204,6 @@ impl<'a> Observer<'a> {
         let connected = vec![BTreeSet::new(); keys.len()];
         Observer {
             reports,
-            release,
             printer,
             keys,
             connected,
@@ -525,16 +516,6 @@ impl<'a> Observer<'a> {
             NodeEvent::PeerDisconnected { peer } => {
                 if let Some(peers) = self.connected.get_mut(node) {
                     peers.remove(&peer);
-                }
-                Ok(())
-            }
-            NodeEvent::Discovery(DiscoveryEvent::RequestReceived { request, .. }) => {
-                let count = self.keys.len();
-                if let Some(tracker) = self.tracker.as_mut().filter(|t| t.request == request) {
-                    tracker.received.insert(node);
-                    if tracker.received.len() + 1 >= count {
-                        self.release.send_replace(Some(request));
-                    }
                 }
                 Ok(())
             }

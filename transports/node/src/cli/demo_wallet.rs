@@ -10,7 +10,7 @@ use chorus_core::discovery::{DiscoveryEvent, RequestId};
 use chorus_core::node::{Event, Progress};
 use chorus_core::wire::SessionId;
 use sha2::{Digest, Sha256};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use crate::driver::{NodeEvent, NodeEvents, NodeHandle};
 
@@ -33,7 +33,6 @@ pub(crate) async fn wallet(
     silent_attempts: u32,
     handle: NodeHandle,
     mut events: NodeEvents,
-    mut released: watch::Receiver<Option<RequestId>>,
     reports: mpsc::Sender<Report>,
 ) {
     while let Some(event) = events.next().await {
@@ -56,11 +55,9 @@ pub(crate) async fn wallet(
             }),
             _ => None,
         };
-        // Reported before joining: the observer releases the join once it has seen every
-        // signer receive the request.
         let reported = reports.send(Report::Event(index, Box::new(event))).await;
         let action = match received {
-            Some(request) => join_when_released(index, &handle, &mut released, request).await,
+            Some(request) => join(index, &handle, request).await,
             None => action,
         };
         let acted = match action {
@@ -98,17 +95,9 @@ async fn broadcast(
     }
 }
 
-/// Joins `request` once the observer releases it; nothing if the observer is gone.
-async fn join_when_released(
-    index: usize,
-    handle: &NodeHandle,
-    released: &mut watch::Receiver<Option<RequestId>>,
-    request: RequestId,
-) -> Option<Report> {
-    released
-        .wait_for(|released| *released == Some(request))
-        .await
-        .ok()?;
+/// Joins `request` (a join that overtakes the request at another signer is held by its
+/// driver until the request arrives there).
+async fn join(index: usize, handle: &NodeHandle, request: RequestId) -> Option<Report> {
     handle
         .join_request(&request, Progress::Automatic)
         .await
