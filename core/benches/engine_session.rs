@@ -31,13 +31,15 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
 /// The engine shapes, each with the largest n it runs at.
-const SHAPES: [(Shape, usize); 6] = [
+const SHAPES: [(Shape, usize); 8] = [
     (shape(Topology::Aggregator, true, false), 1000),
     (shape(Topology::Aggregator, false, false), 100),
     (shape(Topology::Mesh, true, false), 100),
     (shape(Topology::Mesh, false, false), 100),
     (shape(Topology::Aggregator, true, true), 1000),
+    (shape(Topology::Aggregator, false, true), 1000),
     (shape(Topology::Mesh, true, true), 100),
+    (shape(Topology::Mesh, false, true), 100),
 ];
 
 const fn shape(topology: Topology, commitments: bool, cached: bool) -> Shape {

@@ -29,7 +29,7 @@ use chorus_core::crypto::{
 use chorus_core::node::{Config, Event, Node, PeerId, Progress, SessionSpec};
 use chorus_core::time::Timestamp;
 use chorus_core::wire::{
-    Envelope, Join, Payload, Sequence, SessionId, SessionOptions, SessionReady, SignedEnvelope,
+    Envelope, Payload, Sequence, SessionId, SessionOptions, SessionReady, SignedEnvelope,
 };
 use chorus_harness::{Count, FaultPreset, Scenario, Sim, SimOptions, TopologyChoice};
 use rand_chacha::rand_core::SeedableRng;
@@ -93,12 +93,9 @@ fn crypto_session(shape: Shape, keys: &[Keypair], rng: &mut ChaCha20Rng) {
     // To everyone else, or (a participant of the aggregator topology) to the aggregator.
     let fan_out = |signer: usize| if aggregator && signer != 0 { 1 } else { others };
     let ctx = KeyAggContext::new(dialect, &public).expect("key aggregation");
-    let session = SessionId([7; 32]);
     envelope_round(&keys[0], others, &aux);
     for joiner in &keys[1..] {
-        let join = Join::new(&session, joiner, &aux);
         envelope_round(joiner, 1, &aux);
-        assert!(join.verify(&session));
     }
     envelope_round(&keys[0], others, &aux);
     if commitments {

@@ -359,7 +359,7 @@ impl Byzantine {
                 false,
             ),
             (
-                Payload::Join(Join::new(&session, sending.keypair, &self.rng.bytes32())),
+                Payload::Join(Join::new(&sending.keypair.public_key())),
                 true,
             ),
         ];

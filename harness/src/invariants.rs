@@ -647,7 +647,6 @@ impl Checker {
                 }
                 let penalised = node.rejections(peer).map_or(0, |counts| {
                     counts.count(RejectionKind::BadSignature)
-                        + counts.count(RejectionKind::InvalidJoinProof)
                         + counts.count(RejectionKind::InvalidPayload)
                 });
                 // The security manager's two tracks: invalid signatures (towards the

@@ -436,7 +436,7 @@ fn forged_session_envelopes_count_towards_the_blacklist() {
     let mallory = keypair(667);
     let relay = PeerId::new(*b"relay");
     for sequence in 1..=10u64 {
-        let join = Join::new(&id, &cluster.keys[1], &[0; 32]);
+        let join = Join::new(&cluster.keys[1].public_key());
         let envelope = Envelope::new(
             id,
             &cluster.keys[1].public_key(),

@@ -183,9 +183,6 @@ pub enum Rejection {
     /// A join for another key than the envelope's sender.
     #[error("join names another key than its sender")]
     JoinKeyMismatch,
-    /// A join whose key-ownership proof does not verify.
-    #[error("join proof does not verify")]
-    InvalidJoinProof,
     /// A session ready naming another coordinator than this node's election.
     #[error("coordinator {got} announced, election says {expected}")]
     CoordinatorMismatch {
@@ -270,7 +267,6 @@ pub enum RejectionKind {
     SequenceGap,
     BadSignature,
     JoinKeyMismatch,
-    InvalidJoinProof,
     CoordinatorMismatch,
     Duplicate,
     InvalidPayload,
@@ -306,7 +302,6 @@ impl Rejection {
             Rejection::SequenceGap { .. } => RejectionKind::SequenceGap,
             Rejection::BadSignature => RejectionKind::BadSignature,
             Rejection::JoinKeyMismatch => RejectionKind::JoinKeyMismatch,
-            Rejection::InvalidJoinProof => RejectionKind::InvalidJoinProof,
             Rejection::CoordinatorMismatch { .. } => RejectionKind::CoordinatorMismatch,
             Rejection::Duplicate { .. } => RejectionKind::Duplicate,
             Rejection::InvalidPayload { .. } => RejectionKind::InvalidPayload,

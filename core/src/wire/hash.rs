@@ -1,15 +1,13 @@
 //! Domain-separated hashes of the wire layer.
 //!
 //! Each kind of signed or committed value gets its own BIP340-style tag, so a signature
-//! made for one purpose (an envelope, a join proof) can never be replayed as another, nor
+//! made for one purpose (an envelope, a nonce commitment) can never be replayed as another, nor
 //! as a signature over a transaction.
 
 use sha2::{Digest, Sha256};
 
 /// The tag of envelope signatures.
 pub(crate) const ENVELOPE_TAG: &[u8] = b"chorus/envelope/v1";
-/// The tag of the key-ownership proof in a join.
-pub(crate) const JOIN_TAG: &[u8] = b"chorus/join/v1";
 /// The tag of nonce commitments.
 pub(crate) const NONCE_COMMITMENT_TAG: &[u8] = b"chorus/nonce-commitment/v1";
 
@@ -43,9 +41,8 @@ mod tests {
     #[test]
     fn tags_separate_domains() {
         let data: &[&[u8]] = &[&[1; 32]];
-        assert_ne!(tagged_hash(ENVELOPE_TAG, data), tagged_hash(JOIN_TAG, data));
         assert_ne!(
-            tagged_hash(JOIN_TAG, data),
+            tagged_hash(ENVELOPE_TAG, data),
             tagged_hash(NONCE_COMMITMENT_TAG, data)
         );
     }

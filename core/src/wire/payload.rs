@@ -6,16 +6,16 @@
 
 use core::fmt;
 
-use secp256k1::{Keypair, PublicKey};
+use secp256k1::PublicKey;
 use serde::{Deserialize, Serialize};
 use serde_with::{As, Same};
 
-use super::hash::{tagged_hash, JOIN_TAG, NONCE_COMMITMENT_TAG};
+use super::hash::{tagged_hash, NONCE_COMMITMENT_TAG};
 use super::{
     DecodeError, PointField, SessionAnnounce, SessionId, MAX_SIGNERS, MAX_TRANSACTION_ID_LEN,
 };
 use crate::crypto::{
-    self, AggregateNonce, CryptoError, Dialect, PartialSignature, PublicNonce, Signature,
+    AggregateNonce, CryptoError, Dialect, PartialSignature, PublicNonce, Signature,
 };
 
 /// The body of a protocol message.
@@ -272,93 +272,35 @@ fn check_signer_index(index: u16) -> Result<(), DecodeError> {
     }
 }
 
-/// A signer's request to take part, with proof that it holds `key`.
+/// A signer's request to take part.
 ///
-/// The proof is a BIP340 signature by `key` over
-/// `tagged_hash("chorus/join/v1", session_id ‖ key)`: it names the session, so it cannot be
-/// replayed into another one, and its tag keeps it from being any other kind of signature.
+/// The join needs no signature of its own: the envelope that carries it is signed by its
+/// sender over the session id, the sender's key and this payload, and the session accepts
+/// a join only when `key` is that sender's key. The envelope's signature is therefore the
+/// proof that the joiner holds `key`, bound to this session (it cannot be replayed into
+/// another one, whose id differs) — one signature and one check per join instead of two.
 ///
 /// ```
 /// use chorus_core::crypto::{Keypair, SecretKey};
-/// use chorus_core::wire::{Join, SessionId};
+/// use chorus_core::wire::Join;
 ///
 /// let bob = Keypair::from_secret_key(&SecretKey::from_secret_bytes([0xb0; 32]).unwrap());
-/// let session = SessionId([4; 32]);
-/// let join = Join::new(&session, &bob, &[0; 32]);
+/// let join = Join::new(&bob.public_key());
 /// assert_eq!(join.key, bob.public_key().serialize());
-/// assert!(join.verify(&session));
-/// assert!(!join.verify(&SessionId([5; 32])));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Join {
-    /// The joining signer's compressed key.
+    /// The joining signer's compressed key; it must be the envelope's sender.
     #[serde(with = "As::<[Same; 33]>")]
     pub key: [u8; 33],
-    /// BIP340 signature by `key` over [`Join::proof_digest`].
-    #[serde(with = "As::<[Same; 64]>")]
-    pub proof: [u8; 64],
 }
 
 impl Join {
-    /// Joins `session_id` as `keypair`'s key, signing the proof with `aux_rand` as BIP340's
-    /// auxiliary randomness.
-    pub fn new(session_id: &SessionId, keypair: &Keypair, aux_rand: &[u8; 32]) -> Self {
-        let key = keypair.public_key().serialize();
-        let digest = Join::proof_digest(session_id, &key);
-        let proof = crypto::sign_single(Dialect::Bip340, keypair, &digest, aux_rand);
+    /// `key` joins the session of the envelope that will carry it.
+    pub fn new(key: &PublicKey) -> Self {
         Join {
-            key,
-            proof: proof.to_bytes(),
+            key: key.serialize(),
         }
-    }
-
-    /// The 32 bytes the proof signs: `tagged_hash("chorus/join/v1", session_id ‖ key)`.
-    ///
-    /// ```
-    /// use chorus_core::wire::{Join, SessionId};
-    ///
-    /// assert_ne!(
-    ///     Join::proof_digest(&SessionId([1; 32]), &[2; 33]),
-    ///     Join::proof_digest(&SessionId([1; 32]), &[3; 33])
-    /// );
-    /// ```
-    pub fn proof_digest(session_id: &SessionId, key: &[u8; 33]) -> [u8; 32] {
-        tagged_hash(JOIN_TAG, &[session_id.as_bytes(), key])
-    }
-
-    /// Whether the proof is `key`'s signature for `session_id` (false for a key that is not
-    /// a curve point).
-    pub fn verify(&self, session_id: &SessionId) -> bool {
-        let Ok(key) = PublicKey::from_byte_array_compressed(self.key) else {
-            return false;
-        };
-        self.verify_with_key(session_id, &key)
-    }
-
-    /// [`Join::verify`] with `self.key` already parsed as `key` (false when `key` is
-    /// another key).
-    ///
-    /// ```
-    /// use chorus_core::crypto::{Keypair, SecretKey};
-    /// use chorus_core::wire::{Join, SessionId};
-    ///
-    /// let bob = Keypair::from_secret_key(&SecretKey::from_secret_bytes([0xb0; 32]).unwrap());
-    /// let carol = Keypair::from_secret_key(&SecretKey::from_secret_bytes([0xc0; 32]).unwrap());
-    /// let join = Join::new(&SessionId([4; 32]), &bob, &[0; 32]);
-    /// assert!(join.verify_with_key(&SessionId([4; 32]), &bob.public_key()));
-    /// assert!(!join.verify_with_key(&SessionId([4; 32]), &carol.public_key()));
-    /// ```
-    pub fn verify_with_key(&self, session_id: &SessionId, key: &PublicKey) -> bool {
-        if key.serialize() != self.key {
-            return false;
-        }
-        let digest = Join::proof_digest(session_id, &self.key);
-        crypto::verify(
-            Dialect::Bip340,
-            key,
-            &digest,
-            &Signature::from_bytes(&self.proof),
-        )
     }
 }
 

@@ -101,7 +101,7 @@ fn signer_index() -> impl Strategy<Value = u16> {
 pub(crate) fn payload() -> impl Strategy<Value = Payload> {
     prop_oneof![
         session_announce().prop_map(Payload::SessionAnnounce),
-        (point(), any::<[u8; 64]>()).prop_map(|(key, proof)| Payload::Join(Join { key, proof })),
+        point().prop_map(|key| Payload::Join(Join { key })),
         (any::<u32>(), any::<[u8; 32]>()).prop_map(|(attempt, commitment)| {
             Payload::NonceCommit(NonceCommit {
                 attempt,

@@ -178,7 +178,7 @@ fn every_payload_kind_round_trips() {
     let signer = alice.public_key().serialize();
     let mut payloads = vec![
         announce_with(sorted_keys(3)),
-        Payload::Join(Join::new(&session, &alice, &[1; 32])),
+        Payload::Join(Join::new(&alice.public_key())),
         Payload::NonceCommit(NonceCommit::new(&session, &signer, 0, &public)),
         Payload::NonceShare(NonceShare::new(0, &public)),
         Payload::AggregateNonce(AggregateNonceShare::new(0, &aggregate)),
@@ -352,13 +352,7 @@ fn rejects_each_point_field_off_the_curve() {
             announce_with(unsorted_bad),
             PointField::Signer { index: bad_index },
         ),
-        (
-            Payload::Join(Join {
-                key: bad,
-                proof: [0; 64],
-            }),
-            PointField::JoinKey,
-        ),
+        (Payload::Join(Join { key: bad }), PointField::JoinKey),
         (
             Payload::NonceShare(NonceShare {
                 attempt: 0,
@@ -541,17 +535,30 @@ fn seal_names_the_signing_key_as_sender() {
 }
 
 #[test]
-fn join_proofs_are_bound_to_session_and_key() {
-    let session = SessionId([3; 32]);
-    let join = Join::new(&session, &keypair(0xb0), &[2; 32]);
-    assert!(join.verify(&session));
-    assert!(!join.verify(&SessionId([4; 32])));
-    let mut stolen = join.clone();
-    stolen.key = keypair(0xc0).public_key().serialize();
-    assert!(!stolen.verify(&session));
-    let mut off_curve = join;
-    off_curve.key = not_a_point();
-    assert!(!off_curve.verify(&session));
+fn a_join_is_proven_by_its_envelope_signature_bound_to_session_and_key() {
+    let bob = keypair(0xb0);
+    let join = Payload::Join(Join::new(&bob.public_key()));
+    let envelope = Envelope::new(
+        SessionId([3; 32]),
+        &bob.public_key(),
+        Sequence(1),
+        Timestamp::from_millis(0),
+        join,
+    );
+    let sealed = SignedEnvelope::seal(envelope, &bob, &[2; 32]);
+    assert!(sealed.verify_signature());
+    let mut elsewhere = sealed.clone();
+    elsewhere.envelope.session_id = SessionId([4; 32]);
+    assert!(
+        !elsewhere.verify_signature(),
+        "replayed into another session"
+    );
+    let mut stolen = sealed.clone();
+    stolen.envelope.sender = keypair(0xc0).public_key().serialize();
+    if let Payload::Join(join) = &mut stolen.envelope.payload {
+        join.key = stolen.envelope.sender;
+    }
+    assert!(!stolen.verify_signature(), "claimed by another key");
 }
 
 #[test]

@@ -64,7 +64,7 @@ fn wire_payloads(
     .expect("a valid announcement");
     [
         ("announce", Payload::SessionAnnounce(announce)),
-        ("join", Payload::Join(Join::new(session, alice, &[0; 32]))),
+        ("join", Payload::Join(Join::new(&alice.public_key()))),
         (
             "nonce-commit",
             Payload::NonceCommit(NonceCommit {

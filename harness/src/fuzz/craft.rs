@@ -210,13 +210,9 @@ impl Crafter {
             PayloadChoice::Announce(choice) => {
                 Payload::SessionAnnounce(choice.announce(&world.keys, sender))
             }
-            PayloadChoice::Join { key, valid_proof } => {
+            PayloadChoice::Join { key } => {
                 let joining = &world.keys[usize::from(*key) % world.keys.len()];
-                let mut join = Join::new(session, joining, &[0; 32]);
-                if !valid_proof {
-                    join.proof = [0x33; 64];
-                }
-                Payload::Join(join)
+                Payload::Join(Join::new(&joining.public_key()))
             }
             PayloadChoice::NonceCommit {
                 attempt,

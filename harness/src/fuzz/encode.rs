@@ -286,10 +286,9 @@ impl Writer {
                 self.variant(0, KINDS);
                 self.session_choice(choice);
             }
-            PayloadChoice::Join { key, valid_proof } => {
+            PayloadChoice::Join { key } => {
                 self.variant(1, KINDS);
                 self.u8(*key);
-                self.bool(*valid_proof);
             }
             PayloadChoice::NonceCommit {
                 attempt,

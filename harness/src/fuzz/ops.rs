@@ -360,10 +360,9 @@ pub enum PayloadChoice {
     Announce(SessionChoice),
     /// A join.
     Join {
-        /// Whose key it joins with (modulo the known keys).
+        /// Whose key it joins with (modulo the known keys); another key than the
+        /// sender's is refused.
         key: u8,
-        /// A proof by that key (else garbage).
-        valid_proof: bool,
     },
     /// A nonce commitment to the nonce `nonce_seed` makes.
     NonceCommit {

@@ -558,7 +558,7 @@ fn pressure_seeds() -> Vec<NodeOpsSeed> {
                 }) && has_rejection(report, |rejection| {
                     matches!(rejection, Rejection::Replay { .. })
                 }) && has_rejection(report, |rejection| {
-                    matches!(rejection, Rejection::InvalidJoinProof)
+                    matches!(rejection, Rejection::JoinKeyMismatch)
                 })
             },
         },
@@ -642,19 +642,10 @@ fn hostile_ops() -> Vec<Op> {
             gossip: false,
         })),
     ];
-    // Peer 2 has not joined yet: its join's proof is checked.
-    ops.push(from_key(
-        2,
-        PayloadChoice::Join {
-            key: 2,
-            valid_proof: false,
-        },
-    ));
+    // Peer 2 has not joined yet: a join in another signer's name is refused.
+    ops.push(from_key(2, PayloadChoice::Join { key: 1 }));
     let payloads = [
-        PayloadChoice::Join {
-            key: 1,
-            valid_proof: true,
-        },
+        PayloadChoice::Join { key: 1 },
         PayloadChoice::Ready {
             coordinator: Some(3),
         },

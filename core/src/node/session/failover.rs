@@ -195,7 +195,8 @@ impl Session {
         }
     }
 
-    /// This node joins the session, sending its key-ownership proof to the creator.
+    /// This node joins the session: its signed join (the envelope's signature proves it holds
+    /// its key) goes to the creator.
     pub(crate) fn join(&mut self, io: &mut Io<'_>, progress: Progress) -> Result<(), CommandError> {
         let Phase::Init(joining) = &self.phase else {
             return Err(self.not_now());
@@ -203,8 +204,7 @@ impl Session {
         if joining.self_joined {
             return Err(CommandError::AlreadyDone);
         }
-        let aux = io.random_32();
-        let join = Join::new(&self.id, io.identity, &aux);
+        let join = Join::new(&io.identity.public_key());
         let bytes = self.seal(io, Payload::Join(join)).encode();
         self.send(io, self.creator, &bytes);
         if let Phase::Init(joining) = &mut self.phase {
