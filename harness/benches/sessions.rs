@@ -4,7 +4,7 @@
 //! inflate it), over the simulator's mix: both dialects, with and without nonce
 //! commitments, mesh and aggregator topologies.
 //! 1. The cryptography of a 3-party session alone, called directly ([`crypto_session`]):
-//!    key aggregation, join proofs, nonces, nonce aggregation, partial signatures (checked
+//!    key aggregation, nonces, nonce aggregation, partial signatures (checked
 //!    one by one in the mesh), aggregation and final verification, every envelope signed
 //!    by its sender and checked by each receiver. Nothing else, so no simulated session can
 //!    be cheaper: the ceiling. Printed per dialect first.
