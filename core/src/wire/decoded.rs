@@ -9,7 +9,7 @@
 use secp256k1::PublicKey;
 
 use super::hash::{tagged_hash, ENVELOPE_TAG};
-use super::{Channel, DecodeError, ParsedPayload, SignedEnvelope, WIRE_VERSION};
+use super::{Channel, DecodeError, ParsedPayload, Payload, SignedEnvelope, WIRE_VERSION};
 use crate::crypto::{self, Dialect, Signature};
 
 /// The length of an envelope signature.
@@ -162,7 +162,13 @@ impl DecodedEnvelope {
     }
 
     fn parse_payload_points(self, sender: PublicKey) -> Result<ParsedEnvelope, DecodeError> {
-        let parsed = self.signed.envelope.payload.parse_points()?;
+        let parsed = match &self.signed.envelope.payload {
+            // An honest join names its sender's key, parsed already: equal bytes, equal point.
+            Payload::Join(join) if join.key == self.signed.envelope.sender => {
+                ParsedPayload::JoinKey(sender)
+            }
+            payload => payload.parse_points()?,
+        };
         Ok(ParsedEnvelope {
             signed: self.signed,
             sender,

@@ -11,13 +11,15 @@ use super::nonce::nonce_from_secret_keys;
 use super::scalar::Scalar;
 use super::{aggregate_nonces, sign, verify, LotusKeyAgg, LotusPublicNonce, LotusSession};
 
+/// The vector file, embedded when the tests compile: the core reads no files, not even in
+/// its tests.
+const MUSIG2_VECTORS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/vectors/lotus/musig2.json"
+));
+
 fn vectors() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/vectors/lotus/musig2.json"
-    );
-    let text = std::fs::read_to_string(path).expect("vector file");
-    serde_json::from_str(&text).expect("vector JSON")
+    serde_json::from_str(MUSIG2_VECTORS).expect("vector JSON")
 }
 
 fn text(value: &Value, field: &str) -> String {
