@@ -86,7 +86,7 @@ impl LotusKeyAgg {
         let root = merkle_root.copied().unwrap_or([0u8; 32]);
         let tweak_bytes = TAP_TWEAK.hash(&[&self.aggregate_key.serialize(), &root]);
         let tweak = Scalar::from_canonical(&tweak_bytes).ok_or(CryptoError::InvalidTweak)?;
-        let tweaked = point::sum(&[Some(self.aggregate_key), point::mul_generator(&tweak)])
+        let tweaked = point::add_public_multiple_of_generator(Some(self.aggregate_key), &tweak)
             .ok_or(CryptoError::InvalidTweak)?;
         self.aggregate_key = tweaked;
         self.tweak = self.tweak.add(tweak);

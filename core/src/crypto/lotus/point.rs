@@ -18,9 +18,27 @@ pub(crate) const FIELD_PRIME: [u8; 32] = [
 const FIELD_MODULUS: Odd<U256> =
     Odd::<U256>::from_be_hex("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F");
 
-/// `k·G`, or infinity for `k = 0`.
+/// `k·G`, or infinity for `k = 0`, in constant time: the path for secret scalars (nonces).
 pub(crate) fn mul_generator(k: &Scalar) -> Option<PublicKey> {
     k.secret_key().map(|key| PublicKey::from_secret_key(&key))
+}
+
+/// `P + k·G` (with `None` as infinity for `P` and the result), for a **public** `k`: a
+/// signature scalar or a tweak, never a secret.
+///
+/// libsecp256k1's tweak addition computes this in one variable-time multiplication, without
+/// the constant-time generator multiplication and the context re-randomisation that
+/// [`mul_generator`] pays for secrets — about a third of its cost on the verification paths.
+pub(crate) fn add_public_multiple_of_generator(
+    point: Option<PublicKey>,
+    k: &Scalar,
+) -> Option<PublicKey> {
+    match (point, k.tweak()) {
+        // Fails only when the sum is infinity.
+        (Some(point), Some(tweak)) => point.add_exp_tweak(&tweak).ok(),
+        (Some(point), None) => Some(point),
+        (None, _) => mul_generator(k),
+    }
 }
 
 /// `k·P`, or infinity for `k = 0`.
@@ -118,5 +136,31 @@ mod tests {
         // An infinite partial sum in the middle does not stop the total.
         assert_eq!(sum(&[Some(g), Some(g.negate()), None, Some(g)]), Some(g));
         assert_eq!(x_bytes(&g), x_bytes(&g.negate()));
+    }
+
+    #[test]
+    fn adding_a_public_multiple_of_the_generator_agrees_with_the_constant_time_sum() {
+        let one = Scalar::one();
+        let g = mul_generator(&one).unwrap();
+        let scalars = [
+            Scalar::ZERO,
+            one,
+            one.negate(),
+            Scalar::reduce(&[0x5c; 32]),
+            Scalar::reduce(&[0xff; 32]),
+        ];
+        let points = [None, Some(g), Some(g.negate()), mul_generator(&scalars[3])];
+        for point in points {
+            for k in scalars {
+                let expected = sum(&[point, mul_generator(&k)]);
+                assert_eq!(add_public_multiple_of_generator(point, &k), expected);
+            }
+        }
+        // P + (−p)·G for P = p·G is infinity, reported as None.
+        let p = scalars[3];
+        assert_eq!(
+            add_public_multiple_of_generator(mul_generator(&p), &p.negate()),
+            None
+        );
     }
 }

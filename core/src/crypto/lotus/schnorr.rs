@@ -26,10 +26,10 @@ pub(crate) fn verify(key: &PublicKey, message: &[u8; 32], signature: &[u8; 64]) 
         return false;
     };
     let challenge = Scalar::reduce(&hash::sha256(&[&r, &key.serialize(), message]));
-    let Some(nonce) = point::sum(&[
-        point::mul_generator(&s),
-        point::mul(key, &challenge.negate()),
-    ]) else {
+    // s is public: one variable-time multiple of G added to −e·P.
+    let Some(nonce) =
+        point::add_public_multiple_of_generator(point::mul(key, &challenge.negate()), &s)
+    else {
         return false;
     };
     point::has_square_y(&nonce) && point::x_bytes(&nonce) == r

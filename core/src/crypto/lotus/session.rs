@@ -112,14 +112,14 @@ impl LotusSession {
             (nonce.r1, self.nonce_coefficient)
         };
         // The equation holds exactly when the four terms sum to infinity; zero scalars
-        // simply drop their term instead of failing.
-        point::sum(&[
+        // simply drop their term instead of failing. The signature is public, so its
+        // multiple of G is added in variable time.
+        let nonce_and_key = point::sum(&[
             Some(first),
             point::mul(&nonce.r2, &second_factor),
             point::mul(&signer_key, &self.challenge.mul(coefficient)),
-            point::mul_generator(&signature.negate()),
-        ])
-        .is_none()
+        ]);
+        point::add_public_multiple_of_generator(nonce_and_key, &signature.negate()).is_none()
     }
 
     /// `(x(R), Σ s_i mod n)`: exactly one partial signature per signer, in signer order.
