@@ -12,6 +12,9 @@
 //!   session (mesh at n = 10; the aggregator's at n = 100), accepted, with everything the
 //!   node does in response (signing its own messages, aggregating, verifying partial
 //!   signatures): the node's end-to-end inbound rate.
+//! - `security_new_peer_full_table`: one never-seen peer recorded by a security manager
+//!   whose peer table is full at its default size (20,000): what a flood of fresh peer ids
+//!   costs per message, making room included.
 //!
 //! Run with `cargo bench -p chorus-core --bench engine_inbound`; criterion prints each
 //! rate as `thrpt` in elements (messages) per second.
@@ -23,7 +26,8 @@ use std::time::Duration;
 
 use chorus_core::crypto::Keypair;
 use chorus_core::node::{Config, Node, PeerId, Rejection};
-use chorus_core::security::SecurityLimits;
+use chorus_core::security::{SecurityLimits, SecurityManager};
+use chorus_core::time::Timestamp;
 use chorus_core::wire::{PayloadKind, SignedEnvelope, Topology};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use engine_common::{
@@ -166,5 +170,31 @@ fn sessions(c: &mut Criterion) {
     whole_session(c, "aggregator_n100", 100, aggregator, receiver);
 }
 
-criterion_group!(benches, pipeline, sessions);
+fn security(c: &mut Criterion) {
+    let limits = SecurityLimits::default();
+    let size = limits.max_tracked_peers;
+    let mut security = SecurityManager::new(limits);
+    // Peer number i is seen at millisecond i, so the oldest are the first to go.
+    let record = |security: &mut SecurityManager, index: u64| {
+        let peer = PeerId::new(index.to_be_bytes());
+        security.record_accepted(Timestamp::from_millis(index), black_box(&peer));
+    };
+    let mut next: u64 = 0;
+    while next < size as u64 {
+        record(&mut security, next);
+        next += 1;
+    }
+    let mut group = c.benchmark_group("inbound");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("security_new_peer_full_table", |b| {
+        b.iter(|| {
+            record(&mut security, next);
+            next += 1;
+        })
+    });
+    group.finish();
+    assert!(security.tracked_peers() <= size);
+}
+
+criterion_group!(benches, pipeline, sessions, security);
 criterion_main!(benches);

@@ -20,6 +20,9 @@ const VIOLATION_PENALTY: u8 = 2;
 /// Reputation lost per invalid signature.
 const INVALID_SIGNATURE_PENALTY: u8 = 5;
 
+/// A full peer table forgets this fraction of itself (at least one record) to make room.
+const EVICTION_BATCH_DIVISOR: usize = 8;
+
 /// What the manager remembers about one peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct PeerRecord {
@@ -411,14 +414,7 @@ impl SecurityManager {
     /// `peer`'s record, created (and, when the table is full, another forgotten) if needed.
     fn record_mut(&mut self, now: Timestamp, peer: &PeerId) -> &mut PeerRecord {
         if !self.peers.contains_key(peer) && self.peers.len() >= self.limits.max_tracked_peers {
-            let victim = self
-                .peers
-                .iter()
-                .min_by_key(|(id, record)| (record.eviction_rank(now), *id))
-                .map(|(id, _)| id.clone());
-            if let Some(victim) = victim {
-                self.peers.remove(&victim);
-            }
+            self.forget_least_important(now);
         }
         let initial = self.limits.initial_reputation;
         let record = self
@@ -427,6 +423,27 @@ impl SecurityManager {
             .or_insert_with(|| PeerRecord::new(initial, now));
         record.last_seen = record.last_seen.max(now);
         record
+    }
+
+    /// Makes room in a full table by forgetting its lowest-ranked records (see
+    /// [`PeerRecord::eviction_rank`]): one in [`EVICTION_BATCH_DIVISOR`] of them at once,
+    /// so that a flood of new peer ids pays one scan of the table per many new records
+    /// instead of one per record.
+    fn forget_least_important(&mut self, now: Timestamp) {
+        let batch = (self.peers.len() / EVICTION_BATCH_DIVISOR).max(1);
+        let mut ranked: Vec<_> = self
+            .peers
+            .iter()
+            .map(|(id, record)| (record.eviction_rank(now), id))
+            .collect();
+        if batch < ranked.len() {
+            ranked.select_nth_unstable(batch - 1);
+            ranked.truncate(batch);
+        }
+        let victims: Vec<PeerId> = ranked.into_iter().map(|(_, id)| id.clone()).collect();
+        for victim in &victims {
+            self.peers.remove(victim);
+        }
     }
 
     fn push_event(&mut self, event: SecurityEvent) {

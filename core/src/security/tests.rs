@@ -282,6 +282,28 @@ fn forgets_clean_peers_before_listed_ones() {
 }
 
 #[test]
+fn a_flood_of_new_peers_stays_bounded_and_keeps_the_listed_ones() {
+    let limit = 64;
+    let limits = SecurityLimits {
+        max_tracked_peers: limit,
+        ..SecurityLimits::default()
+    };
+    let mut security = SecurityManager::new(limits);
+    let flooder = |index: u32| PeerId::new(index.to_be_bytes());
+    security.blacklist(at(0), &peer(1));
+    security.graylist(at(0), &peer(2), Duration::from_secs(3_600));
+    for index in 0..20 * limit as u32 {
+        security.record_accepted(at(u64::from(index)), &flooder(index));
+        assert!(security.tracked_peers() <= limit);
+    }
+    assert!(security.is_blacklisted(&peer(1)));
+    assert!(security.graylisted_until(at(0), &peer(2)).is_some());
+    // The newest peer is always kept; the oldest clean ones went first.
+    assert!(security.standing(&flooder(20 * limit as u32 - 1)).is_some());
+    assert!(security.standing(&flooder(0)).is_none());
+}
+
+#[test]
 fn event_queue_is_bounded() {
     let limits = SecurityLimits {
         max_queued_events: 2,
