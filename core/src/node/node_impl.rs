@@ -86,13 +86,27 @@ impl fmt::Debug for Node {
     }
 }
 
+/// The key of a node's random generator: its seed bound to its signing key and start time.
+fn generator_key(seed: &[u8; 32], identity: &Keypair, now: Timestamp) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(b"chorus/node-generator/v1")
+        .chain_update(seed)
+        .chain_update(identity.public_key().serialize())
+        .chain_update(now.as_millis().to_be_bytes())
+        .finalize()
+        .into()
+}
+
 impl Node {
     /// A node signing as `identity`, drawing every random value from a ChaCha20 generator
     /// seeded with `rng_seed`.
     ///
     /// The seed must be fresh for every node *and every restart* (a driver takes it from
-    /// the operating system; a simulator from its run seed): a node restarted with an old
-    /// seed would draw old nonces again.
+    /// the operating system; a simulator from its run seed). As a second line of defence
+    /// the generator is keyed with the seed, the node's key and `now` together, so a node
+    /// restarted by mistake with an old seed still draws new nonces once its clock has
+    /// moved on; only the same seed, key and start time give the same stream (which is
+    /// what makes a simulation replayable).
     pub fn new(config: Config, identity: Keypair, rng_seed: [u8; 32], now: Timestamp) -> Self {
         let timers = TimerTable::new(
             config
@@ -114,7 +128,7 @@ impl Node {
             groups: GroupCache::new(config.key_aggregation_cache),
             config,
             identity,
-            rng: ChaCha20Rng::from_seed(rng_seed),
+            rng: ChaCha20Rng::from_seed(generator_key(&rng_seed, &identity, now)),
             clock: now,
             sessions: BTreeMap::new(),
             timers,

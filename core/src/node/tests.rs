@@ -106,6 +106,30 @@ fn a_nonce_the_node_already_sent_is_never_sent_again() {
 }
 
 #[test]
+fn a_node_restarted_with_its_old_seed_draws_new_nonces_once_its_clock_moved_on() {
+    let key = keypair(1);
+    let session = {
+        let (nodes, session) = pair(Config::default());
+        let view = nodes[0].session(&session).unwrap();
+        (view.dialect(), view.signers().to_vec(), *view.message())
+    };
+    let ctx = KeyAggContext::new(session.0, &session.1).unwrap();
+    let first_nonce = |started: Timestamp, seed: u8| {
+        let node = Node::new(Config::default(), key, [seed; 32], started);
+        let mut rng = node.rng.clone();
+        generate_nonce(&ctx, &node.identity, &session.2, &mut rng)
+            .unwrap()
+            .1
+    };
+    // Replayable: the same seed, key and start time give the same stream...
+    assert_eq!(first_nonce(START, 0), first_nonce(START, 0));
+    // ...but a restart one millisecond later with the same seed does not.
+    let later = START.saturating_add(Duration::from_millis(1));
+    assert_ne!(first_nonce(START, 0), first_nonce(later, 0));
+    assert_ne!(first_nonce(START, 0), first_nonce(START, 1));
+}
+
+#[test]
 fn a_generator_that_keeps_repeating_aborts_the_session() {
     let (mut nodes, session) = pair(Config::default());
     for nonce in upcoming_nonces(&nodes[0], &session, 3) {
