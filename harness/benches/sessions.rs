@@ -8,7 +8,8 @@
 //!    one by one in the mesh), aggregation and final verification, every envelope signed
 //!    by its sender and checked by each receiver. Nothing else, so no simulated session can
 //!    be cheaper: the ceiling. Printed per dialect first (the two dialects interleaved).
-//! 2. Three engines pumping bytes to each other in a plain loop (mesh, no network model).
+//! 2. Three engines pumping bytes to each other in a plain loop (mesh, no network model),
+//!    side by side with 3.
 //! 3. The simulator without faults in the mesh: every session completes, so the difference
 //!    from 2 is the simulator's own cost (network model, scheduling, invariants, trace hash).
 //! 4. The simulator with faults (the swarm and chaos presets, topologies mixed, tracing off,
@@ -261,29 +262,71 @@ fn measure_dialects(budget: Duration, keys: &[Keypair]) {
     }
 }
 
-/// Sessions per CPU second of three engines in a plain loop.
-fn measure_engines(budget: Duration, keys: &[Keypair]) -> f64 {
-    let now = Timestamp::from_millis(1_700_000_000_000);
-    let config = Config {
-        max_sessions: 100_000,
-        ..Config::default()
-    };
-    let mut nodes: Vec<Node> = keys
-        .iter()
-        .zip(0u8..)
-        .map(|(key, seed)| Node::new(config.clone(), *key, [seed; 32], now))
-        .collect();
-    let started = ThreadTime::now();
-    let mut sessions = 0u64;
-    while started.elapsed() < budget {
-        engine_session(sessions, keys, &mut nodes, now);
-        sessions += 1;
+/// Three engines pumping one session at a time to each other in a plain loop.
+struct EngineLoop {
+    nodes: Vec<Node>,
+    now: Timestamp,
+    sessions: u64,
+    cpu: Duration,
+}
+
+impl EngineLoop {
+    fn new(keys: &[Keypair]) -> Self {
+        let now = Timestamp::from_millis(1_700_000_000_000);
+        let config = Config {
+            max_sessions: 100_000,
+            ..Config::default()
+        };
+        let nodes = keys
+            .iter()
+            .zip(0u8..)
+            .map(|(key, seed)| Node::new(config.clone(), *key, [seed; 32], now))
+            .collect();
+        EngineLoop {
+            nodes,
+            now,
+            sessions: 0,
+            cpu: Duration::ZERO,
+        }
     }
-    rate(
+
+    fn run_session(&mut self, keys: &[Keypair]) {
+        let started = ThreadTime::now();
+        engine_session(self.sessions, keys, &mut self.nodes, self.now);
+        self.cpu += started.elapsed();
+        self.sessions += 1;
+    }
+}
+
+/// The simulator's own cost: the simulator without faults in the mesh (every session
+/// completes) side by side with the same sessions through three engines in a plain loop,
+/// one simulated seed or one plain-loop session at a time, whichever is behind in CPU time.
+fn own_cost(budget: Duration, keys: &[Keypair]) {
+    println!("side by side, the simulator without faults and the engines in a plain loop:");
+    let template = SimWork::template(FaultPreset::None, TopologyChoice::Mesh);
+    let mut work = SimWork::default();
+    let mut engines = EngineLoop::new(keys);
+    while work.cpu + engines.cpu < 2 * budget {
+        if engines.cpu < work.cpu {
+            engines.run_session(keys);
+        } else {
+            work.run_seed(&template);
+        }
+    }
+    let plain = rate(
         "engines in a plain loop (mesh, no network model)",
-        sessions,
-        started.elapsed(),
-    )
+        engines.sessions,
+        engines.cpu,
+    );
+    let (_, steady) = work.report(&template);
+    // The same sessions, and every one completes: the difference is the simulator's own
+    // cost (network model, scheduling, invariants, trace hash).
+    let own = 1_000.0 / steady - 1_000.0 / plain;
+    println!(
+        "    the simulator's own cost: {own:.3} ms per session, {:.0}% of the engines' {:.3} ms",
+        100.0 * own * plain / 1_000.0,
+        1_000.0 / plain
+    );
 }
 
 /// What the simulator did: sessions created and completed, seeds run, CPU time.
@@ -338,16 +381,6 @@ impl SimWork {
     }
 }
 
-/// Sessions per CPU second of the simulator alone: (created, completed).
-fn measure_sim(budget: Duration, faults: FaultPreset, topology: TopologyChoice) -> (f64, f64) {
-    let template = SimWork::template(faults, topology);
-    let mut work = SimWork::default();
-    while work.cpu < budget {
-        work.run_seed(&template);
-    }
-    work.report(&template)
-}
-
 /// The simulator with `faults` and the crypto-only ceiling measured side by side: one
 /// simulated seed or one crypto-only session at a time, whichever is behind in CPU time, so
 /// load on the machine hits both alike. Returns (ceiling, created, completed) per second.
@@ -390,16 +423,7 @@ fn main() {
         "one thread, its CPU time; real cryptography; {SIGNERS} signers; both dialects, with and without nonce commitments"
     );
     measure_dialects(budget, &keys);
-    let engines = measure_engines(budget, &keys);
-    let (_, steady) = measure_sim(budget, FaultPreset::None, TopologyChoice::Mesh);
-    // The same sessions as the plain loop, and every one completes: the difference is the
-    // simulator's own cost (network model, scheduling, invariants, trace hash).
-    let own = 1_000.0 / steady - 1_000.0 / engines;
-    println!(
-        "    the simulator's own cost: {own:.3} ms per session, {:.0}% of the engines' {:.3} ms",
-        100.0 * own * engines / 1_000.0,
-        1_000.0 / engines
-    );
+    own_cost(budget, &keys);
     let mut summary = Vec::new();
     for faults in [FaultPreset::Swarm, FaultPreset::Chaos] {
         summary.push((faults, side_by_side(budget, faults, &keys)));
