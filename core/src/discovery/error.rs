@@ -259,7 +259,10 @@ pub enum DiscoveryError {
         /// The request.
         request: RequestId,
     },
-    /// No signing request with this id is held.
+    /// No signing request with this id is held. A join can overtake its request on a
+    /// network that does not order messages from different senders: a driver keeps such a
+    /// message in an [`EarlyMessages`](super::EarlyMessages) and offers it again when the
+    /// request arrives.
     #[error("unknown signing request {request}")]
     UnknownRequest {
         /// The request.

@@ -118,6 +118,7 @@ mod book;
 mod book_tests;
 mod codec;
 mod directory;
+mod early;
 mod entry;
 mod error;
 mod footprint;
@@ -133,6 +134,7 @@ pub use advertisement::{
 };
 pub use book::{session_id_for, JoinOutcome, RequestAdmission, RequestBook, SessionParameters};
 pub use directory::{DirectoryInsert, SignerDirectory, SignerFilter, DEFAULT_MAX_RESULTS};
+pub use early::{EarlyMessage, EarlyMessages, EARLY_MESSAGE_WINDOW, MAX_EARLY_MESSAGES};
 pub use error::{DiscoveryError, Field, RecordKind};
 pub use message::DiscoveryMessage;
 pub use request::{JoinContent, JoinProof, RequestContent, RequestMetadata, SigningRequest};

@@ -81,7 +81,6 @@
 mod address_book;
 mod clock;
 mod config;
-mod early;
 mod engine;
 mod error;
 mod event;

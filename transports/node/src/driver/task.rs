@@ -4,8 +4,8 @@ use std::future::poll_fn;
 use std::time::Duration;
 
 use chorus_core::crypto::Keypair;
-use chorus_core::discovery::DiscoveryError;
 use chorus_core::discovery::{signer_topic, DiscoveryEvent, REQUEST_TOPIC};
+use chorus_core::discovery::{DiscoveryError, EarlyMessages};
 use chorus_core::node::{Event, Node, PeerId, Rejection, Transmit};
 use chorus_core::transport::{Incoming, Outgoing, Transport};
 use chorus_core::wire::Channel;
@@ -16,7 +16,6 @@ use tracing::Instrument;
 use super::address_book::AddressBook;
 use super::clock::Clock;
 use super::config::DriverConfig;
-use super::early::EarlyMessages;
 use super::engine::{DriverStats, Engine};
 use super::error::DriverError;
 use super::event::{NodeEvent, NodeEvents};
