@@ -42,7 +42,7 @@
 //! # Ok::<(), CryptoError>(())
 //! ```
 
-mod bip340;
+pub(crate) mod bip340;
 mod context;
 mod dialect;
 mod error;

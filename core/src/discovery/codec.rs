@@ -1,7 +1,6 @@
 //! Hashing, signing and serde adapters shared by the discovery records.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::crypto::{self, Dialect, Keypair, PublicKey, Signature};
 
@@ -18,17 +17,8 @@ pub(crate) const SESSION_TAG: &[u8] = b"chorus/request-session/v1";
 /// The tag of DHT keys of advertisements.
 pub(crate) const SIGNER_RECORD_TAG: &[u8] = b"chorus/dht/signer/v1";
 
-/// `SHA256(SHA256(tag) ‖ SHA256(tag) ‖ parts…)`, as BIP340 defines it.
-pub(crate) fn tagged_hash(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let tag_hash = Sha256::digest(tag);
-    let mut hasher = Sha256::new();
-    hasher.update(tag_hash);
-    hasher.update(tag_hash);
-    for part in parts {
-        hasher.update(part);
-    }
-    hasher.finalize().into()
-}
+/// BIP340's tagged hash, the one implementation every layer uses.
+pub(crate) use crate::crypto::bip340::tagged_hash;
 
 /// The postcard encoding of `value`.
 ///
@@ -108,17 +98,6 @@ pub(crate) fn is_display_text(text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::node::PeerId;
-
-    #[test]
-    fn tagged_hash_prefixes_the_tag_digest_twice() {
-        let tag_hash = Sha256::digest(b"chorus/test");
-        let mut preimage = Vec::new();
-        preimage.extend_from_slice(&tag_hash);
-        preimage.extend_from_slice(&tag_hash);
-        preimage.extend_from_slice(b"abc");
-        let expected: [u8; 32] = Sha256::digest(&preimage).into();
-        assert_eq!(tagged_hash(b"chorus/test", &[b"a", b"bc"]), expected);
-    }
 
     #[test]
     fn tags_are_distinct() {

@@ -4,28 +4,18 @@
 //! made for one purpose (an envelope, a nonce commitment) can never be replayed as another, nor
 //! as a signature over a transaction.
 
-use sha2::{Digest, Sha256};
-
 /// The tag of envelope signatures.
 pub(crate) const ENVELOPE_TAG: &[u8] = b"chorus/envelope/v1";
 /// The tag of nonce commitments.
 pub(crate) const NONCE_COMMITMENT_TAG: &[u8] = b"chorus/nonce-commitment/v1";
 
-/// `SHA256(SHA256(tag) ‖ SHA256(tag) ‖ parts[0] ‖ parts[1] ‖ …)`, as BIP340 defines it.
-pub(crate) fn tagged_hash(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let tag_hash = Sha256::digest(tag);
-    let mut hasher = Sha256::new();
-    hasher.update(tag_hash);
-    hasher.update(tag_hash);
-    for part in parts {
-        hasher.update(part);
-    }
-    hasher.finalize().into()
-}
+/// BIP340's tagged hash, the one implementation every layer uses.
+pub(crate) use crate::crypto::bip340::tagged_hash;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
 
     #[test]
     fn tagged_hash_prefixes_the_tag_digest_twice() {
