@@ -24,6 +24,19 @@ pub const MAX_EARLY_MESSAGES: usize = 64;
 pub const EARLY_MESSAGE_WINDOW: Duration = Duration::from_secs(10);
 
 /// One held message, as it came.
+///
+/// ```
+/// use chorus_core::discovery::{EarlyMessages, RequestId};
+/// use chorus_core::node::PeerId;
+/// use chorus_core::time::Timestamp;
+/// use chorus_core::wire::Channel;
+///
+/// let mut early = EarlyMessages::default();
+/// let now = Timestamp::from_millis(5);
+/// early.hold(now, RequestId([3; 32]), PeerId::new([9]), Channel::Gossip, vec![1, 2]);
+/// let message = early.take(now, &RequestId([3; 32])).remove(0);
+/// assert_eq!((message.from, message.channel, message.received_at), (PeerId::new([9]), Channel::Gossip, now));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EarlyMessage {
     /// The request it refers to.
