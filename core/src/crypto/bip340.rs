@@ -5,12 +5,18 @@ use sha2::{Digest, Sha256};
 
 use super::CryptoError;
 
-/// BIP340 tagged hash: `SHA256(SHA256(tag) || SHA256(tag) || parts...)`.
-pub(crate) fn tagged_hash(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+/// A hasher that has absorbed BIP340's tag prefix `SHA256(tag) || SHA256(tag)`.
+pub(crate) fn tagged_hasher(tag: &[u8]) -> Sha256 {
     let tag_hash = Sha256::digest(tag);
     let mut hasher = Sha256::new();
     hasher.update(tag_hash);
     hasher.update(tag_hash);
+    hasher
+}
+
+/// BIP340 tagged hash: `SHA256(SHA256(tag) || SHA256(tag) || parts...)`.
+pub(crate) fn tagged_hash(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut hasher = tagged_hasher(tag);
     for part in parts {
         hasher.update(part);
     }

@@ -28,11 +28,7 @@ impl Tag {
 }
 
 fn prefixed(tag: &str) -> Sha256 {
-    let tag_hash = Sha256::digest(tag.as_bytes());
-    let mut hasher = Sha256::new();
-    hasher.update(tag_hash);
-    hasher.update(tag_hash);
-    hasher
+    crate::crypto::bip340::tagged_hasher(tag.as_bytes())
 }
 
 /// `L = TH("KeyAgg list", keys)`.
