@@ -43,7 +43,8 @@ pub use network::DropCause;
 pub use plan::{FaultMix, RunPhase};
 pub use render::{render_html, render_mermaid};
 pub use scenario::{
-    ByzantineKind, Count, FaultPreset, InvalidCount, Scenario, TopologyChoice, UnknownName,
+    ByzantineKind, CommitmentChoice, Count, DialectChoice, FaultPreset, InvalidCount, Scenario,
+    TopologyChoice, UnknownName,
 };
 pub use sim::{Outcome, Sim, SimOptions, Stats, START_MS};
 pub use sweep::{sweep, Failure, SweepOptions, SweepReport};

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use crate::network::{Latency, NetworkPlan, Partition, PartitionMode};
 use crate::rng::{derive, SimRng, Stream};
-use crate::scenario::{ByzantineKind, FaultPreset, Scenario, TopologyChoice};
+use crate::scenario::{
+    ByzantineKind, CommitmentChoice, DialectChoice, FaultPreset, Scenario, TopologyChoice,
+};
 
 /// One millisecond of simulated time, in microseconds.
 pub(crate) const MS: u64 = 1_000;
@@ -312,14 +314,19 @@ impl Plan {
             creator,
             signers,
             message: rng.bytes32(),
-            dialect: if rng.coin() {
-                Dialect::Lotus
-            } else {
-                Dialect::Bip340
+            // Both draws happen whatever the choice, so fixing one knob changes nothing
+            // else the seed draws.
+            dialect: match (scenario.dialect, rng.coin()) {
+                (DialectChoice::Bip340, _) | (DialectChoice::Mixed, false) => Dialect::Bip340,
+                (DialectChoice::Lotus, _) | (DialectChoice::Mixed, true) => Dialect::Lotus,
             },
             election,
             options: SessionOptions {
-                nonce_commitments: rng.coin(),
+                nonce_commitments: match (scenario.nonce_commitments, rng.coin()) {
+                    (CommitmentChoice::On, _) => true,
+                    (CommitmentChoice::Off, _) => false,
+                    (CommitmentChoice::Mixed, drawn) => drawn,
+                },
                 topology,
                 broadcast_timeout_ms: [30_000, 60_000, 300_000][rng.index(3)],
             },
@@ -511,6 +518,62 @@ mod tests {
                 assert!(plan.crashes.is_empty());
             }
         }
+    }
+
+    #[test]
+    fn fixing_the_dialect_or_round_0_changes_nothing_else_the_seed_draws() {
+        let drawn = |dialect, nonce_commitments| {
+            Plan::draw(&Scenario {
+                seed: 11,
+                sessions: 40,
+                dialect,
+                nonce_commitments,
+                ..Scenario::default()
+            })
+        };
+        let mixed = drawn(DialectChoice::Mixed, CommitmentChoice::Mixed);
+        let bitcoin = drawn(DialectChoice::Bip340, CommitmentChoice::Off);
+        let lotus = drawn(DialectChoice::Lotus, CommitmentChoice::On);
+        assert!(mixed.sessions.iter().any(|s| s.dialect == Dialect::Lotus));
+        assert!(mixed.sessions.iter().any(|s| s.dialect == Dialect::Bip340));
+        assert!(mixed.sessions.iter().any(|s| s.options.nonce_commitments));
+        assert!(mixed.sessions.iter().any(|s| !s.options.nonce_commitments));
+        assert_eq!(mixed.sessions.len(), bitcoin.sessions.len());
+        for ((mixed, bitcoin), lotus) in mixed
+            .sessions
+            .iter()
+            .zip(&bitcoin.sessions)
+            .zip(&lotus.sessions)
+        {
+            assert_eq!(bitcoin.dialect, Dialect::Bip340);
+            assert!(!bitcoin.options.nonce_commitments);
+            assert_eq!(lotus.dialect, Dialect::Lotus);
+            assert!(lotus.options.nonce_commitments);
+            for fixed in [bitcoin, lotus] {
+                assert_eq!(
+                    (
+                        fixed.at,
+                        fixed.creator,
+                        &fixed.signers,
+                        fixed.message,
+                        fixed.election
+                    ),
+                    (
+                        mixed.at,
+                        mixed.creator,
+                        &mixed.signers,
+                        mixed.message,
+                        mixed.election
+                    )
+                );
+                assert_eq!(fixed.options.topology, mixed.options.topology);
+                assert_eq!(
+                    fixed.options.broadcast_timeout_ms,
+                    mixed.options.broadcast_timeout_ms
+                );
+            }
+        }
+        assert_eq!(mixed.mix, bitcoin.mix);
     }
 
     #[test]

@@ -201,6 +201,80 @@ impl TopologyChoice {
     }
 }
 
+/// Which signature dialect the sessions of a run use.
+///
+/// ```
+/// use chorus_harness::DialectChoice;
+///
+/// assert_eq!("bip340".parse::<DialectChoice>(), Ok(DialectChoice::Bip340));
+/// assert_eq!(DialectChoice::default().to_string(), "mixed");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum DialectChoice {
+    /// BIP340 / BIP327 (Bitcoin).
+    Bip340,
+    /// The Lotus dialect (lotus-lib).
+    Lotus,
+    /// Each session's dialect is drawn from the seed.
+    #[default]
+    Mixed,
+}
+
+impl DialectChoice {
+    /// Every choice, in the order the command line lists them.
+    pub const ALL: [DialectChoice; 3] = [
+        DialectChoice::Bip340,
+        DialectChoice::Lotus,
+        DialectChoice::Mixed,
+    ];
+
+    /// The choice's command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            DialectChoice::Bip340 => "bip340",
+            DialectChoice::Lotus => "lotus",
+            DialectChoice::Mixed => "mixed",
+        }
+    }
+}
+
+/// Whether the sessions of a run commit to their nonces first (round 0).
+///
+/// ```
+/// use chorus_harness::CommitmentChoice;
+///
+/// assert_eq!("off".parse::<CommitmentChoice>(), Ok(CommitmentChoice::Off));
+/// assert_eq!(CommitmentChoice::default().to_string(), "mixed");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum CommitmentChoice {
+    /// Every session runs round 0.
+    On,
+    /// No session runs round 0.
+    Off,
+    /// Drawn from the seed for each session.
+    #[default]
+    Mixed,
+}
+
+impl CommitmentChoice {
+    /// Every choice, in the order the command line lists them.
+    pub const ALL: [CommitmentChoice; 3] = [
+        CommitmentChoice::On,
+        CommitmentChoice::Off,
+        CommitmentChoice::Mixed,
+    ];
+
+    /// The choice's command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            CommitmentChoice::On => "on",
+            CommitmentChoice::Off => "off",
+            CommitmentChoice::Mixed => "mixed",
+        }
+    }
+}
+
 /// A name the command line does not know.
 ///
 /// ```
@@ -268,6 +342,32 @@ impl FromStr for TopologyChoice {
             TopologyChoice::Mixed,
         ];
         parse_name(text, &all, TopologyChoice::name)
+    }
+}
+
+impl FromStr for DialectChoice {
+    type Err = UnknownName;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        parse_name(text, &DialectChoice::ALL, DialectChoice::name)
+    }
+}
+
+impl FromStr for CommitmentChoice {
+    type Err = UnknownName;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        parse_name(text, &CommitmentChoice::ALL, CommitmentChoice::name)
+    }
+}
+
+impl fmt::Display for DialectChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl fmt::Display for CommitmentChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -376,7 +476,7 @@ impl FromStr for Count {
 /// One run: a seed and the knobs of `chorus sim`.
 ///
 /// ```
-/// use chorus_harness::{ByzantineKind, FaultPreset, Scenario};
+/// use chorus_harness::{ByzantineKind, CommitmentChoice, DialectChoice, FaultPreset, Scenario};
 ///
 /// let scenario = Scenario { seed: 7, byzantine: ByzantineKind::Replay, ..Scenario::default() };
 /// assert_eq!(
@@ -384,6 +484,9 @@ impl FromStr for Count {
 ///     "chorus sim --seed 7 --signers 2..=6 --sessions 4 --topology mixed --faults swarm --byzantine replay"
 /// );
 /// assert_eq!(scenario.faults, FaultPreset::Swarm);
+///
+/// let bitcoin = Scenario { dialect: DialectChoice::Bip340, nonce_commitments: CommitmentChoice::Off, ..scenario };
+/// assert!(bitcoin.replay_command().ends_with("--byzantine replay --dialect bip340 --nonce-commitments off"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Scenario {
@@ -399,6 +502,10 @@ pub struct Scenario {
     pub faults: FaultPreset,
     /// The byzantine behaviour.
     pub byzantine: ByzantineKind,
+    /// The signature dialect of the sessions.
+    pub dialect: DialectChoice,
+    /// Whether the sessions run round 0 (nonce commitments).
+    pub nonce_commitments: CommitmentChoice,
 }
 
 impl Default for Scenario {
@@ -410,6 +517,8 @@ impl Default for Scenario {
             topology: TopologyChoice::Mixed,
             faults: FaultPreset::Swarm,
             byzantine: ByzantineKind::None,
+            dialect: DialectChoice::Mixed,
+            nonce_commitments: CommitmentChoice::Mixed,
         }
     }
 }
@@ -420,11 +529,19 @@ impl Scenario {
         Scenario { seed, ..*self }
     }
 
-    /// The `chorus sim` command line that replays this run exactly.
+    /// The `chorus sim` command line that replays this run exactly (the dialect and
+    /// round-0 knobs appear only when they are not drawn from the seed).
     pub fn replay_command(&self) -> String {
-        format!(
+        let mut command = format!(
             "chorus sim --seed {} --signers {} --sessions {} --topology {} --faults {} --byzantine {}",
             self.seed, self.signers, self.sessions, self.topology, self.faults, self.byzantine
-        )
+        );
+        if self.dialect != DialectChoice::Mixed {
+            command.push_str(&format!(" --dialect {}", self.dialect));
+        }
+        if self.nonce_commitments != CommitmentChoice::Mixed {
+            command.push_str(&format!(" --nonce-commitments {}", self.nonce_commitments));
+        }
+        command
     }
 }

@@ -69,6 +69,7 @@ impl ScenarioInput {
             topology,
             faults: FaultPreset::ALL[usize::from(self.faults) % FaultPreset::ALL.len()],
             byzantine,
+            ..Scenario::default()
         }
     }
 }

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chorus_harness::{
-    render_html, render_mermaid, sweep, write_json_lines, ByzantineKind, Count, FaultMix,
-    FaultPreset, Outcome, Scenario, Sim, SimOptions, Stats, SweepOptions, TopologyChoice,
-    Violation,
+    render_html, render_mermaid, sweep, write_json_lines, ByzantineKind, CommitmentChoice, Count,
+    DialectChoice, FaultMix, FaultPreset, Outcome, Scenario, Sim, SimOptions, Stats, SweepOptions,
+    TopologyChoice, Violation,
 };
 use serde::Serialize;
 
@@ -42,6 +42,12 @@ pub(crate) struct SimArgs {
     /// wrong-phase, withhold, flood, forged, swarm.
     #[arg(long, value_name = "KIND", default_value = "none")]
     byzantine: ByzantineKind,
+    /// Signature dialect: bip340, lotus, or mixed (drawn per session).
+    #[arg(long, value_name = "DIALECT", default_value = "mixed")]
+    dialect: DialectChoice,
+    /// Round 0 (nonce commitments): on, off, or mixed (drawn per session).
+    #[arg(long, value_name = "WHEN", default_value = "mixed")]
+    nonce_commitments: CommitmentChoice,
     /// Write every event and message of the run as JSON lines (with --seed).
     #[arg(long, value_name = "FILE", conflicts_with = "seeds")]
     trace: Option<PathBuf>,
@@ -90,6 +96,8 @@ pub(crate) fn run(args: &SimArgs, out: &mut dyn Write) -> Result<i32, CliError> 
         topology: args.topology,
         faults: args.faults,
         byzantine: args.byzantine,
+        dialect: args.dialect,
+        nonce_commitments: args.nonce_commitments,
     };
     if args.signers.low == 0 || args.signers.high > chorus_core::wire::MAX_SIGNERS {
         return Err(CliError::invalid("--signers", "expected 1 to 1000 nodes"));
@@ -257,6 +265,31 @@ mod tests {
     }
 
     #[test]
+    fn fixed_dialect_and_round_0_show_in_the_replay_command_and_change_the_run() {
+        let hash_and_replay = |extra: &[&str]| {
+            let mut args = vec!["sim", "--seed", "6", "--signers", "3", "--faults", "lossy"];
+            args.extend_from_slice(extra);
+            let (code, out, err) = run_capture(&args);
+            assert_eq!(code, EXIT_SUCCESS, "{err}");
+            let line: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+            assert_eq!(line["passed"], true);
+            let replay = line["replay"].as_str().unwrap().to_owned();
+            (line["trace_hash"].as_str().unwrap().to_owned(), replay)
+        };
+        let (mixed, mixed_replay) = hash_and_replay(&[]);
+        assert!(!mixed_replay.contains("--dialect"));
+        let fixed = ["--dialect", "bip340", "--nonce-commitments", "off"];
+        let (bitcoin, replay) = hash_and_replay(&fixed);
+        assert!(replay.ends_with(" --dialect bip340 --nonce-commitments off"));
+        assert_ne!(bitcoin, mixed);
+        let replay_args: Vec<&str> = replay.split(' ').skip(1).collect();
+        let (code, again, _) = run_capture(&replay_args);
+        assert_eq!(code, EXIT_SUCCESS);
+        let again: serde_json::Value = serde_json::from_str(again.trim()).unwrap();
+        assert_eq!(again["trace_hash"].as_str(), Some(bitcoin.as_str()));
+    }
+
+    #[test]
     fn a_sweep_prints_a_summary_line() {
         let args = [
             "sim",
@@ -336,6 +369,8 @@ mod tests {
             &["sim"][..],
             &["sim", "--seeds", "5..2"][..],
             &["sim", "--seed", "1", "--faults", "sunny"][..],
+            &["sim", "--seed", "1", "--dialect", "ed25519"][..],
+            &["sim", "--seed", "1", "--nonce-commitments", "maybe"][..],
             &["sim", "--seed", "1", "--signers", "0"][..],
             &["sim", "--seeds", "0..2", "--trace", "x.jsonl"][..],
         ] {
