@@ -16,6 +16,8 @@
 //!    every invariant checked), measured side by side with 1 — one simulated seed or one
 //!    crypto-only session at a time, whichever is behind — so load on the machine hits both
 //!    alike; the summary gives both rates and their ratio.
+//! 5. The same for plain sessions only (`--topology aggregator --dialect bip340
+//!    --nonce-commitments off`) against the ceiling of that one shape.
 //!
 //! `cargo bench -p chorus-harness --bench sessions` (add `-- --quick` for a short run).
 
@@ -32,7 +34,9 @@ use chorus_core::time::Timestamp;
 use chorus_core::wire::{
     Envelope, Payload, Sequence, SessionId, SessionOptions, SessionReady, SignedEnvelope,
 };
-use chorus_harness::{Count, FaultPreset, Scenario, Sim, SimOptions, TopologyChoice};
+use chorus_harness::{
+    CommitmentChoice, Count, DialectChoice, FaultPreset, Scenario, Sim, SimOptions, TopologyChoice,
+};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -93,6 +97,11 @@ fn crypto_session(shape: Shape, keys: &[Keypair], rng: &mut ChaCha20Rng) {
     let others = SIGNERS - 1;
     // To everyone else, or (a participant of the aggregator topology) to the aggregator.
     let fan_out = |signer: usize| if aggregator && signer != 0 { 1 } else { others };
+    // Nonces and partial signatures: the aggregator seals its own (evidence) but keeps them.
+    let round_fan_out = |signer: usize| match (aggregator, signer) {
+        (true, 0) => 0,
+        _ => fan_out(signer),
+    };
     let ctx = KeyAggContext::new(dialect, &public).expect("key aggregation");
     envelope_round(&keys[0], others, &aux);
     for joiner in &keys[1..] {
@@ -111,7 +120,7 @@ fn crypto_session(shape: Shape, keys: &[Keypair], rng: &mut ChaCha20Rng) {
         let (secret, nonce) = generate_nonce(&ctx, key, &message, rng).expect("nonce");
         secrets.push(secret);
         nonces.push(nonce);
-        envelope_round(key, fan_out(signer), &aux);
+        envelope_round(key, round_fan_out(signer), &aux);
     }
     let mut sorted_nonces = vec![nonces[0]; SIGNERS];
     for (key, nonce) in keys.iter().zip(&nonces) {
@@ -134,7 +143,7 @@ fn crypto_session(shape: Shape, keys: &[Keypair], rng: &mut ChaCha20Rng) {
         let partial = sessions[signer]
             .partial_sign(&ctx, index(key), secret, key)
             .expect("partial");
-        envelope_round(key, fan_out(signer), &aux);
+        envelope_round(key, round_fan_out(signer), &aux);
         partials[index(key)] = Some(partial);
     }
     let partials: Vec<_> = partials.into_iter().flatten().collect();
@@ -230,15 +239,35 @@ fn rate(label: &str, sessions: u64, elapsed: Duration) -> f64 {
     per_second
 }
 
-/// The cryptography of session number `count` of the simulator's mix (every combination
-/// of topology and nonce commitments in turn, for each of `dialects`).
-fn crypto_of(count: u64, dialects: &[Dialect], keys: &[Keypair], rng: &mut ChaCha20Rng) {
-    let shape = Shape {
-        dialect: dialects[(count / 4) as usize % dialects.len()],
-        commitments: count.is_multiple_of(2),
-        aggregator: count % 4 >= 2,
-    };
-    crypto_session(shape, keys, rng);
+/// The simulator's mix of session shapes: every combination of topology and nonce
+/// commitments in turn, for each of `dialects`.
+fn mix_of(dialects: &[Dialect]) -> Vec<Shape> {
+    let mut shapes = Vec::new();
+    for dialect in dialects {
+        for (commitments, aggregator) in
+            [(true, false), (false, false), (true, true), (false, true)]
+        {
+            shapes.push(Shape {
+                dialect: *dialect,
+                commitments,
+                aggregator,
+            });
+        }
+    }
+    shapes
+}
+
+/// The one shape of `--topology aggregator --dialect bip340 --nonce-commitments off`: a
+/// Bitcoin wallet's plain 3-party session, the session the 1.5 ms estimate counts.
+const PLAIN: Shape = Shape {
+    dialect: Dialect::Bip340,
+    commitments: false,
+    aggregator: true,
+};
+
+/// The cryptography of session number `count` of `shapes`, taken in turn.
+fn crypto_of(count: u64, shapes: &[Shape], keys: &[Keypair], rng: &mut ChaCha20Rng) {
+    crypto_session(shapes[count as usize % shapes.len()], keys, rng);
 }
 
 /// Sessions per CPU second of the cryptography alone, per dialect, the two interleaved
@@ -251,7 +280,7 @@ fn measure_dialects(budget: Duration, keys: &[Keypair]) {
     while spent.iter().sum::<Duration>() < budget {
         for (index, dialect) in dialects.iter().enumerate() {
             let started = ThreadTime::now();
-            crypto_of(sessions[index], &[*dialect], keys, &mut rng);
+            crypto_of(sessions[index], &mix_of(&[*dialect]), keys, &mut rng);
             spent[index] += started.elapsed();
             sessions[index] += 1;
         }
@@ -349,6 +378,15 @@ impl SimWork {
         }
     }
 
+    /// [`template`](Self::template) with only [`PLAIN`] sessions.
+    fn plain_template(faults: FaultPreset) -> Scenario {
+        Scenario {
+            dialect: DialectChoice::Bip340,
+            nonce_commitments: CommitmentChoice::Off,
+            ..Self::template(faults, TopologyChoice::Aggregator)
+        }
+    }
+
     /// Runs the next seed of `template`, tracing off, every invariant checked.
     fn run_seed(&mut self, template: &Scenario) {
         let started = ThreadTime::now();
@@ -381,32 +419,35 @@ impl SimWork {
     }
 }
 
-/// The simulator with `faults` and the crypto-only ceiling measured side by side: one
-/// simulated seed or one crypto-only session at a time, whichever is behind in CPU time, so
-/// load on the machine hits both alike. Returns (ceiling, created, completed) per second.
-fn side_by_side(budget: Duration, faults: FaultPreset, keys: &[Keypair]) -> (f64, f64, f64) {
-    println!("side by side with the ceiling, --faults {faults}:");
-    let template = SimWork::template(faults, TopologyChoice::Mixed);
+/// The simulator running `template` and the crypto-only ceiling of `shapes` (the same
+/// sessions' shapes) measured side by side: one simulated seed or one crypto-only session
+/// at a time, whichever is behind in CPU time, so load on the machine hits both alike.
+/// Returns (ceiling, created, completed) per second.
+fn side_by_side(
+    budget: Duration,
+    template: &Scenario,
+    shapes: &[Shape],
+    keys: &[Keypair],
+) -> (f64, f64, f64) {
+    println!(
+        "side by side with the ceiling, --faults {} --topology {} --dialect {} --nonce-commitments {}:",
+        template.faults, template.topology, template.dialect, template.nonce_commitments
+    );
     let mut work = SimWork::default();
     let mut rng = ChaCha20Rng::seed_from_u64(2);
     let (mut crypto_sessions, mut crypto_cpu) = (0u64, Duration::ZERO);
     while work.cpu + crypto_cpu < 2 * budget {
         if crypto_cpu < work.cpu {
             let started = ThreadTime::now();
-            crypto_of(
-                crypto_sessions,
-                &[Dialect::Bip340, Dialect::Lotus],
-                keys,
-                &mut rng,
-            );
+            crypto_of(crypto_sessions, shapes, keys, &mut rng);
             crypto_cpu += started.elapsed();
             crypto_sessions += 1;
         } else {
-            work.run_seed(&template);
+            work.run_seed(template);
         }
     }
     let ceiling = rate("crypto only (the ceiling)", crypto_sessions, crypto_cpu);
-    let (created, completed) = work.report(&template);
+    let (created, completed) = work.report(template);
     println!(
         "    simulator / ceiling: {:.2} (sessions created), {:.2} (sessions completed)",
         created / ceiling,
@@ -424,15 +465,25 @@ fn main() {
     );
     measure_dialects(budget, &keys);
     own_cost(budget, &keys);
+    let mixed = mix_of(&[Dialect::Bip340, Dialect::Lotus]);
     let mut summary = Vec::new();
     for faults in [FaultPreset::Swarm, FaultPreset::Chaos] {
-        summary.push((faults, side_by_side(budget, faults, &keys)));
+        let template = SimWork::template(faults, TopologyChoice::Mixed);
+        summary.push((template, side_by_side(budget, &template, &mixed, &keys)));
+    }
+    for faults in [FaultPreset::Swarm, FaultPreset::Chaos] {
+        let template = SimWork::plain_template(faults);
+        summary.push((template, side_by_side(budget, &template, &[PLAIN], &keys)));
     }
     println!("summary (sessions per CPU second of one thread):");
-    for (faults, (ceiling, created, completed)) in summary {
+    for (template, (ceiling, created, completed)) in summary {
         println!(
-            "    --faults {faults}: simulator {created:.1}/s created ({completed:.1}/s completed), crypto-only ceiling {ceiling:.1}/s, ratio {:.2}",
-            created / ceiling
+            "    --faults {} --topology {} --dialect {} --nonce-commitments {}: simulator {created:.1}/s created, {completed:.1}/s completed; crypto-only ceiling {ceiling:.1}/s; completed / ceiling {:.2}",
+            template.faults,
+            template.topology,
+            template.dialect,
+            template.nonce_commitments,
+            completed / ceiling
         );
     }
 }
