@@ -97,11 +97,8 @@ fn crypto_session(shape: Shape, keys: &[Keypair], rng: &mut ChaCha20Rng) {
     let others = SIGNERS - 1;
     // To everyone else, or (a participant of the aggregator topology) to the aggregator.
     let fan_out = |signer: usize| if aggregator && signer != 0 { 1 } else { others };
-    // Nonces and partial signatures: the aggregator seals its own (evidence) but keeps them.
-    let round_fan_out = |signer: usize| match (aggregator, signer) {
-        (true, 0) => 0,
-        _ => fan_out(signer),
-    };
+    // Nonces and partial signatures: the aggregator neither sends nor seals its own.
+    let shares_own = |signer: usize| !(aggregator && signer == 0);
     let ctx = KeyAggContext::new(dialect, &public).expect("key aggregation");
     envelope_round(&keys[0], others, &aux);
     for joiner in &keys[1..] {
@@ -120,7 +117,9 @@ fn crypto_session(shape: Shape, keys: &[Keypair], rng: &mut ChaCha20Rng) {
         let (secret, nonce) = generate_nonce(&ctx, key, &message, rng).expect("nonce");
         secrets.push(secret);
         nonces.push(nonce);
-        envelope_round(key, round_fan_out(signer), &aux);
+        if shares_own(signer) {
+            envelope_round(key, fan_out(signer), &aux);
+        }
     }
     let mut sorted_nonces = vec![nonces[0]; SIGNERS];
     for (key, nonce) in keys.iter().zip(&nonces) {
@@ -143,7 +142,9 @@ fn crypto_session(shape: Shape, keys: &[Keypair], rng: &mut ChaCha20Rng) {
         let partial = sessions[signer]
             .partial_sign(&ctx, index(key), secret, key)
             .expect("partial");
-        envelope_round(key, round_fan_out(signer), &aux);
+        if shares_own(signer) {
+            envelope_round(key, fan_out(signer), &aux);
+        }
         partials[index(key)] = Some(partial);
     }
     let partials: Vec<_> = partials.into_iter().flatten().collect();

@@ -151,11 +151,11 @@ impl Session {
         let Some(attempt) = self.phase.attempt() else {
             return;
         };
-        let envelope = self.seal(
+        let envelope = self.send_round_share(
             io,
+            attempt,
             Payload::NonceShare(NonceShare::new(attempt, &own.public)),
         );
-        self.route_round_message(io, attempt, &envelope);
         if let Phase::NonceExchange(round) = &mut self.phase {
             let stored = Stored {
                 value: own.public,
@@ -172,6 +172,57 @@ impl Session {
         match self.aggregator(attempt) {
             None => self.send_to_others(io, &bytes),
             Some(aggregator) => self.send(io, aggregator, &bytes),
+        }
+    }
+
+    /// Seals a round message and sends it, in the mesh to everyone and in the aggregator
+    /// topology to the aggregator. The aggregator keeps its own unsealed (`None`).
+    fn send_round_share(
+        &mut self,
+        io: &mut Io<'_>,
+        attempt: u32,
+        payload: Payload,
+    ) -> Option<SignedEnvelope> {
+        let to = self.aggregator(attempt);
+        if to == Some(self.me) {
+            return None;
+        }
+        let envelope = self.seal(io, payload);
+        self.route_round_message(io, attempt, &envelope);
+        Some(envelope)
+    }
+
+    /// Seals this node's own nonce share and partial signature of the current round if it
+    /// kept them unsealed (the aggregator does), so that evidence can list them.
+    fn seal_unsent_own_shares(&mut self, io: &mut Io<'_>) {
+        let Phase::PartialSigExchange(round) = &self.phase else {
+            return;
+        };
+        let attempt = round.attempt;
+        let nonce = round
+            .nonces
+            .get(&self.me)
+            .filter(|own| own.envelope.is_none())
+            .map(|own| own.value);
+        let partial = round
+            .partials
+            .get(&self.me)
+            .filter(|own| own.envelope.is_none())
+            .map(|own| own.value);
+        let nonce =
+            nonce.map(|nonce| self.seal(io, Payload::NonceShare(NonceShare::new(attempt, &nonce))));
+        let partial = partial.map(|partial| {
+            let share = PartialSignatureShare::new(attempt, &partial);
+            self.seal(io, Payload::PartialSignature(share))
+        });
+        let Phase::PartialSigExchange(round) = &mut self.phase else {
+            return;
+        };
+        if let (Some(envelope), Some(own)) = (nonce, round.nonces.get_mut(&self.me)) {
+            own.envelope = Some(envelope);
+        }
+        if let (Some(envelope), Some(own)) = (partial, round.partials.get_mut(&self.me)) {
+            own.envelope = Some(envelope);
         }
     }
 
@@ -315,8 +366,7 @@ impl Session {
             Err(error) => return self.abort(io, AbortReason::SigningFailed(error), true),
         };
         let share = PartialSignatureShare::new(attempt, &partial);
-        let envelope = self.seal(io, Payload::PartialSignature(share));
-        self.route_round_message(io, attempt, &envelope);
+        let envelope = self.send_round_share(io, attempt, Payload::PartialSignature(share));
         if let Phase::PartialSigExchange(round) = &mut self.phase {
             let stored = Stored {
                 value: partial,
@@ -353,6 +403,7 @@ impl Session {
             &self.announce.message,
             &signature,
         ) {
+            self.seal_unsent_own_shares(io);
             let reason = self
                 .find_culprit()
                 .unwrap_or(AbortReason::SigningFailed(CryptoError::InvalidSignature));
@@ -386,8 +437,12 @@ impl Session {
             }
             let evidence = Evidence::InvalidPartialSignature {
                 announce: self.announce_envelope.clone(),
-                nonces: round.nonces.values().map(|n| n.envelope.clone()).collect(),
-                partial: partial.envelope.clone(),
+                nonces: round
+                    .nonces
+                    .values()
+                    .filter_map(|n| n.envelope.clone())
+                    .collect(),
+                partial: partial.envelope.clone()?,
             };
             Some(AbortReason::Blame {
                 signer: *signer,

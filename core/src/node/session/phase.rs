@@ -13,10 +13,16 @@ use crate::wire::SignedEnvelope;
 
 /// A value a signer sent, with the signed envelope it came in (the evidence, if it lies).
 #[derive(Debug)]
-pub(crate) struct Stored<T> {
+pub(crate) struct Stored<T, E = SignedEnvelope> {
     pub(crate) value: T,
-    pub(crate) envelope: SignedEnvelope,
+    pub(crate) envelope: E,
 }
+
+/// A nonce or partial signature of a round. The envelope is `None` only for the
+/// aggregator's own, which it never sends: it seals them only when evidence needs them
+/// ([`Session::seal_unsent_own_shares`](super::Session::seal_unsent_own_shares)), which
+/// saves two signings per attempt.
+pub(crate) type RoundValue<T> = Stored<T, Option<SignedEnvelope>>;
 
 /// Where a session is.
 #[derive(Debug, Default)]
@@ -106,7 +112,7 @@ pub(crate) struct NonceRound {
     /// Round 0's commitments (empty without round 0).
     pub(crate) commitments: BTreeMap<usize, Stored<[u8; 32]>>,
     /// The nonces in, this node's own included once it shared it.
-    pub(crate) nonces: BTreeMap<usize, Stored<PublicNonce>>,
+    pub(crate) nonces: BTreeMap<usize, RoundValue<PublicNonce>>,
     /// This node's secret nonce, once it has one.
     pub(crate) own_secret: Option<SecretNonce>,
 }
@@ -116,7 +122,7 @@ pub(crate) struct NonceRound {
 pub(crate) struct SignRound {
     pub(crate) attempt: u32,
     /// Round 1's nonces (an aggregator-topology participant knows only its own).
-    pub(crate) nonces: BTreeMap<usize, Stored<PublicNonce>>,
+    pub(crate) nonces: BTreeMap<usize, RoundValue<PublicNonce>>,
     /// The aggregate nonce.
     pub(crate) aggregate: AggregateNonce,
     /// The aggregator's envelope carrying it (aggregator-topology participants).
@@ -126,7 +132,7 @@ pub(crate) struct SignRound {
     /// This node's secret nonce until it signs (signing consumes it).
     pub(crate) own_secret: Option<SecretNonce>,
     /// The partial signatures in, this node's own included once it signed.
-    pub(crate) partials: BTreeMap<usize, Stored<PartialSignature>>,
+    pub(crate) partials: BTreeMap<usize, RoundValue<PartialSignature>>,
 }
 
 /// The session's outcome and the state of the broadcast failover.

@@ -72,19 +72,25 @@ impl Session {
     }
 
     /// A repeat of a stored value: a harmless duplicate if equal, equivocation if not.
+    ///
+    /// Only this node's own values can lack an envelope, and `receive` refuses this node's
+    /// own messages before they get here.
     fn repeat<T: PartialEq>(
         &mut self,
         io: &mut Io<'_>,
         sender: usize,
-        stored: (T, SignedEnvelope),
+        stored: (T, Option<SignedEnvelope>),
         fresh: (T, SignedEnvelope),
     ) -> Rejection {
         let got = fresh.1.envelope.payload.kind();
         if stored.0 == fresh.0 {
             return Rejection::Duplicate { got };
         }
+        let Some(first) = stored.1 else {
+            return Rejection::OwnMessage;
+        };
         let evidence = Evidence::Equivocation {
-            first: stored.1,
+            first,
             second: fresh.1,
         };
         self.blame(
@@ -167,7 +173,7 @@ impl Session {
             _ => return Err(self.wrong_phase(PayloadKind::NonceCommit)),
         };
         if let Some(stored) = commitments.get(&sender) {
-            let stored = (stored.value, stored.envelope.clone());
+            let stored = (stored.value, Some(stored.envelope.clone()));
             return Err(self.repeat(io, sender, stored, (commitment, signed)));
         }
         if !may_add {
@@ -233,7 +239,7 @@ impl Session {
         if let Phase::NonceExchange(round) = &mut self.phase {
             let stored = Stored {
                 value: public,
-                envelope: signed,
+                envelope: Some(signed),
             };
             round.nonces.insert(sender, stored);
         }
@@ -268,7 +274,7 @@ impl Session {
             }
             Phase::PartialSigExchange(round) => match &round.aggregate_envelope {
                 Some(stored) => {
-                    let stored = (round.aggregate, stored.clone());
+                    let stored = (round.aggregate, Some(stored.clone()));
                     Err(self.repeat(io, sender, stored, (aggregate, signed)))
                 }
                 None => Err(self.wrong_phase(got)),
@@ -313,7 +319,12 @@ impl Session {
             {
                 let evidence = Evidence::InvalidPartialSignature {
                     announce: self.announce_envelope.clone(),
-                    nonces: round.nonces.values().map(|n| n.envelope.clone()).collect(),
+                    // The mesh sends, and so seals, every nonce share.
+                    nonces: round
+                        .nonces
+                        .values()
+                        .filter_map(|n| n.envelope.clone())
+                        .collect(),
                     partial: signed,
                 };
                 let rejection = Rejection::InvalidPartialSignature { signer: sender };
@@ -323,7 +334,7 @@ impl Session {
         if let Phase::PartialSigExchange(round) = &mut self.phase {
             let stored = Stored {
                 value: partial,
-                envelope: signed,
+                envelope: Some(signed),
             };
             round.partials.insert(sender, stored);
         }
